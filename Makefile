@@ -1,0 +1,33 @@
+# Set-up on a fresh machine: `make demo` or `make test` creates .venv, installs the
+# project with its dev extras (again only when pyproject.toml changes) and makes sure
+# Graphviz's `dot` program exists.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-dev
+
+.PHONY: setup graphviz test demo lint bench lab clean
+
+setup: $(STAMP) graphviz
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+graphviz:
+	@sh scripts/ensure-graphviz.sh
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(PY) examples/seed_network.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""graphgrad's engine: scalar reverse-mode automatic differentiation.
+
+    from autograd import Value
+    x = Value(2.0, label="x")
+    y = (x * x + 1).tanh()
+    y.backward()          # x.grad is now dy/dx
+"""
+
+from .check import GradcheckError, gradcheck, numeric_gradient
+from .engine import is_grad_enabled, no_grad, topological_order
+from .functional import grad, value_and_grad
+from .ops import PRIMITIVES, Op, derivative_table
+from .value import Value, add_n, dot, gradients
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "is_grad_enabled",
+    "gradients",
+    "grad",
+    "value_and_grad",
+    "gradcheck",
+    "GradcheckError",
+    "numeric_gradient",
+    "add_n",
+    "dot",
+    "topological_order",
+    "Op",
+    "PRIMITIVES",
+    "derivative_table",
+]

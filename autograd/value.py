@@ -1,0 +1,376 @@
+"""`Value`: a scalar that records the operations applied to it, and `gradients()`.
+
+Operators and methods are thin: each looks up its row in `ops` and applies it.
+A node holds its parents in a tuple and nothing that points back at it, so a graph
+has no reference cycles and is freed the moment it is dropped.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias
+
+from . import ops
+from .engine import MODE, describe, propagate, topological_order
+from .ops import Op
+
+Number: TypeAlias = int | float
+Operand: TypeAlias = "Value | int | float"
+
+
+def _as_float(x: Any, where: str) -> float:
+    """A plain number as float; TypeError naming `where` for anything else."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real):  # int, bool, numpy scalars, Fraction, …
+        return float(x)
+    raise TypeError(
+        f"{where}: expected an int or float (or a Value), got {type(x).__name__} {x!r}"
+    )
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
+
+
+def _fail(op: Op, exc: Exception, *operands: Any) -> Exception:
+    """Re-raise an error of a forward rule with the operation and operands named."""
+    shown = ", ".join(repr(x) for x in operands[:4])
+    if len(operands) > 4:
+        shown += f", … {len(operands)} operands"
+    return type(exc)(f"{op.name}({shown}): {exc}")
+
+
+class Value:
+    """A scalar node of a computational graph: its data, its gradient and how it was made.
+
+    Args:
+        data: an int or float (numpy scalars are accepted and converted).
+        label: an optional name, shown when the graph is drawn.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_arg", "_scope")
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+    data: float
+    grad: Any  # float; a Value only inside a create_graph pass
+    label: str
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(data): data is already a Value; use .detach() for a copy")
+        if type(data) is not float:
+            if not isinstance(data, numbers.Real):
+                raise TypeError(
+                    f"Value(data): expected an int or float (numpy scalars accepted), "
+                    f"got {type(data).__name__} {data!r}"
+                )
+            data = float(data)
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label): expected a str, got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self._parents: tuple[Value, ...] = ()
+        self._arg: Any = None
+        self._scope: Any = None
+        mode = MODE.get()
+        if mode is not None:
+            mode.adopt(self)
+
+    # -- read-only structure ------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the primitive that made this Value ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order."""
+        return self._parents
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic -------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.ADD, self, other)
+        return _with_const(ops.ADD_CONST, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _with_const(ops.ADD_CONST, self, other)
+
+    def __mul__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.MUL, self, other)
+        return _with_const(ops.MUL_CONST, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _with_const(ops.MUL_CONST, self, other)
+
+    def __truediv__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.DIV, self, other)
+        return _with_const(ops.DIV_CONST, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _with_const(ops.RDIV_CONST, self, other)
+
+    def __pow__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.POW, self, other)
+        return _with_const(ops.POW_CONST, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        return _with_const(ops.RPOW_CONST, self, other)
+
+    def __neg__(self) -> Value:  # -x = x * -1
+        return _with_const(ops.MUL_CONST, self, -1.0)
+
+    def __sub__(self, other: Operand) -> Value:  # x - y = x + (-y)
+        if type(other) is Value:
+            return self + (-other)
+        return _with_const(ops.ADD_CONST, self, -_as_float(other, "-"))
+
+    def __rsub__(self, other: Number) -> Value:  # c - x = (-x) + c
+        return (-self) + _as_float(other, "-")
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    # Comparisons look at data; == stays identity so Values can be dict keys.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # -- functions and activations ------------------------------------------
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return _unary(ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for data <= 0."""
+        return _unary(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for data < 0."""
+        return _unary(ops.SQRT, self)
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return _unary(ops.COS, self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _unary(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """Logistic function 1 / (1 + e^-x), stable for any input."""
+        return _unary(ops.SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(x, 0)."""
+        return _unary(ops.RELU, self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """x for x > 0, else negative_slope * x."""
+        return _with_const(ops.LEAKY_RELU, self, _as_float(negative_slope, "leaky_relu"))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for any input."""
+        return _unary(ops.SOFTPLUS, self)
+
+    def silu(self) -> Value:
+        """x * sigmoid(x) (also called swish)."""
+        return _unary(ops.SILU, self)
+
+    def softsign(self) -> Value:
+        """x / (1 + |x|)."""
+        return _unary(ops.SOFTSIGN, self)
+
+    def step(self) -> Value:
+        """Threshold unit: 1 if x > 0 else 0, with zero gradient everywhere."""
+        return _unary(ops.STEP, self)
+
+    # -- gradients ----------------------------------------------------------------
+
+    def backward(self) -> None:
+        """Add d self / d node to `.grad` of every node of the graph (self.grad += 1)."""
+        order = topological_order(self)
+        saved = [node.grad for node in order]
+        try:
+            propagate(order, 1.0)
+        except BaseException:
+            for node, old in zip(order, saved):
+                node.grad = old  # leave every .grad as it was
+            raise
+        for node, old in zip(order, saved):
+            node.grad += old
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label), cut from this graph."""
+        return Value(self.data, self.label)
+
+
+# ---------------------------------------------------------------------------
+# Applying a primitive: forward on floats, then one new node.
+# ---------------------------------------------------------------------------
+
+
+def _node(data: float, op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
+    """A new non-leaf node (skips Value.__init__'s checks: data is a float already)."""
+    out = object.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._parents = parents
+    out._arg = arg
+    out._scope = None
+    mode = MODE.get()
+    if mode is not None:
+        mode.adopt(out)
+    return out
+
+
+def _unary(op: Op, x: Value) -> Value:
+    try:
+        data = op.forward(x.data)
+    except (ArithmeticError, ValueError) as exc:
+        raise _fail(op, exc, x.data) from None
+    return _node(data, op, (x,))
+
+
+def _binary(op: Op, x: Value, y: Value) -> Value:
+    try:
+        data = op.forward(x.data, y.data)
+    except (ArithmeticError, ValueError) as exc:
+        raise _fail(op, exc, x.data, y.data) from None
+    return _node(data, op, (x, y))
+
+
+def _with_const(op: Op, x: Value, c: Any) -> Any:
+    """`x op c` with the plain number c folded into the node."""
+    if type(c) is not float:
+        if not _is_number(c):
+            return NotImplemented  # lets Python raise its usual TypeError
+        c = float(c)
+    try:
+        data = op.forward(x.data, c)
+    except (ArithmeticError, ValueError) as exc:
+        if op is ops.RDIV_CONST or op is ops.RPOW_CONST:
+            raise _fail(op, exc, c, x.data) from None
+        raise _fail(op, exc, x.data, c) from None
+    return _node(data, op, (x,), c)
+
+
+def _data(x: Operand) -> float:
+    return x.data if type(x) is Value else _as_float(x, "comparison")
+
+
+# ---------------------------------------------------------------------------
+# Fused n-ary operations
+# ---------------------------------------------------------------------------
+
+
+def add_n(values: Iterable[Operand]) -> Value:
+    """The sum of many Values (and numbers) as one graph node."""
+    nodes: list[Value] = []
+    const = 0.0
+    for v in values:
+        if type(v) is Value:
+            nodes.append(v)
+        else:
+            const += _as_float(v, "add_n")
+    if not nodes:
+        return Value(const)
+    out = _node(sum(v.data for v in nodes), ops.ADD_N, tuple(nodes))
+    return out + const if const else out
+
+
+def dot(ws: Sequence[Operand], xs: Sequence[Operand]) -> Value:
+    """Σ w_i x_i as one graph node; plain numbers on one side are folded into it."""
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
+    if not ws:
+        return Value(0.0)
+    w_values = all(type(w) is Value for w in ws)
+    x_values = all(type(x) is Value for x in xs)
+    if w_values and not x_values and not any(type(x) is Value for x in xs):
+        return _dot_const(ws, xs)  # type: ignore[arg-type]
+    if x_values and not w_values and not any(type(w) is Value for w in ws):
+        return _dot_const(xs, ws)  # type: ignore[arg-type]
+    # both sides Values (numbers on both sides become leaves)
+    parents = tuple(v if type(v) is Value else Value(v) for v in (*ws, *xs))  # type: ignore[arg-type]
+    data = ops.DOT.forward([p.data for p in parents])
+    return _node(data, ops.DOT, parents)
+
+
+def _dot_const(values: Sequence[Value], consts: Sequence[Any]) -> Value:
+    cs = tuple(_as_float(c, "dot") for c in consts)
+    data = ops.DOT_CONST.forward([v.data for v in values], cs)
+    return _node(data, ops.DOT_CONST, tuple(values), cs)
+
+
+# ---------------------------------------------------------------------------
+# Gradients without touching .grad
+# ---------------------------------------------------------------------------
+
+
+def gradients(
+    output: Value, inputs: Sequence[Value], create_graph: bool = False
+) -> tuple[Any, ...]:
+    """d output / d input for each input, leaving every `.grad` untouched.
+
+    Returns floats (0.0 for an input the output does not depend on); with
+    `create_graph=True`, Values whose own graphs can be differentiated again.
+    """
+    if type(output) is not Value:
+        raise TypeError(f"gradients: output must be a Value, got {type(output).__name__}")
+    for x in inputs:
+        if type(x) is not Value:
+            raise TypeError(f"gradients: inputs must be Values, got {type(x).__name__}")
+    order = topological_order(output)
+    saved = [node.grad for node in order]
+    try:
+        propagate(order, Value(1.0) if create_graph else 1.0, create_graph)
+        found = {id(node) for node in order}
+        result = []
+        for x in inputs:
+            g = x.grad if id(x) in found else None
+            if g is None:
+                g = 0.0
+            if create_graph and type(g) is not Value:
+                g = Value(g)
+            result.append(g)
+    finally:
+        for node, old in zip(order, saved):
+            node.grad = old
+    return tuple(result)
+
+
+__all__ = ["Value", "add_n", "dot", "gradients", "describe"]

@@ -1,0 +1,1 @@
+"""graphgrad's neural networks, built on `autograd.Value` (PyTorch-shaped names)."""
