@@ -178,3 +178,23 @@ def describe(node: Any) -> str:
     if node._arg is not None and node._op.kind == UNARY_CONST:
         args.append(repr(node._arg))
     return f"{node._op.name}({', '.join(args)})"
+
+
+# ---------------------------------------------------------------------------
+# Module scopes, for drawing large graphs as clusters.
+# ---------------------------------------------------------------------------
+
+
+def mark_outputs(outputs: Any, owner: Any) -> None:
+    """Record `owner` (an nn module) on each output Value that no inner module has claimed.
+
+    Called once per module call, never per node: the nodes between a module's inputs
+    and its marked outputs belong to it, which is how drawings find modules (the
+    owner exposes `scope_name` and `scope_parent`). Costs nothing when not drawing.
+    """
+    if type(outputs) is list or type(outputs) is tuple:
+        for out in outputs:
+            if getattr(out, "_scope", False) is None:
+                out._scope = owner
+    elif getattr(outputs, "_scope", False) is None:
+        outputs._scope = owner
