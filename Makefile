@@ -29,5 +29,15 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+# JupyterLab is installed into .venv on first use (a stamp file marks it done).
+LAB_STAMP := $(VENV)/.installed-lab
+
+lab: setup $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+$(LAB_STAMP): | $(STAMP)
+	$(PY) -m pip install --quiet jupyterlab
+	@touch $(LAB_STAMP)
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache
