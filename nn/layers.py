@@ -1,0 +1,192 @@
+"""Neurons, layers and multi-layer perceptrons.
+
+A neuron computes act(w · x + b). The weighted sum is one fused graph node
+(`autograd.dot`), not n products and n - 1 additions, which is most of the speed
+of training. References: Glorot & Bengio 2010 (Xavier init), He et al. 2015 (He init).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd import Value, dot
+
+from .module import Module
+
+#: Activation name -> the Value method applying it ("linear" applies nothing).
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "linear": None,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,
+    "softplus": Value.softplus,
+    "silu": Value.silu,
+    "softsign": Value.softsign,
+    "step": Value.step,
+}
+
+# Activations that zero (or nearly zero) half of their inputs get He initialisation:
+# twice the variance keeps the signal's size from layer to layer.
+_HE_FAMILY = frozenset({"relu", "leaky_relu", "silu", "softplus"})
+
+
+def check_activation(name: Any) -> str:
+    """`name` if it is a known activation, else ValueError listing the valid ones."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        valid = ", ".join(ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; valid activations: {valid}")
+    return name
+
+
+def check_size(where: str, n: Any) -> int:
+    """`n` if it is a positive int (bools refused), else ValueError naming `where`."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where}: expected a positive int, got {n!r}")
+    return n
+
+
+def make_rng(seed: int | random.Random | None) -> random.Random:
+    """A generator: `seed` itself if it is one (to share it), else a new one seeded with it."""
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+
+def _wrong_inputs(module: Neuron | Layer | MLP, x: Any) -> None:
+    """Raise for an input that is not `module.nin` numbers (never truncate like zip)."""
+    name = type(module).__name__
+    if not hasattr(x, "__len__"):
+        raise TypeError(
+            f"{name}: expected a sequence of {module.nin} numbers or Values, "
+            f"got {type(x).__name__}"
+        )
+    raise ValueError(f"{name}: expected {module.nin} inputs, got {len(x)}")
+
+
+class Neuron(Module):
+    """One unit: act(w · x + b), with the weighted sum as a single fused graph node.
+
+    Weights are drawn uniformly with variance gain / nin, where gain is 2 for the ReLU
+    family (relu, leaky_relu, silu, softplus; He init) and 1 otherwise (tanh, sigmoid,
+    softsign, step, linear; Xavier/LeCun init with fan-in). The bias starts at 0.
+
+    Args:
+        nin: number of inputs.
+        activation: a Value method name (`tanh`, `relu`, ...) or `"linear"`.
+        seed: an int for reproducible weights, or a `random.Random` to draw from.
+    """
+
+    def __init__(
+        self, nin: int, activation: str = "tanh", seed: int | random.Random | None = None
+    ) -> None:
+        super().__init__()
+        self.nin = check_size("Neuron(nin)", nin)
+        self.activation = check_activation(activation)
+        self._act = ACTIVATIONS[activation]
+        rng = make_rng(seed)
+        gain = 2.0 if activation in _HE_FAMILY else 1.0
+        bound = math.sqrt(3.0 * gain / nin)  # uniform(-a, a) has variance a^2 / 3
+        self.w = [Value(rng.uniform(-bound, bound), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0.0, label="b")
+
+    def forward(self, x: Sequence[Any]) -> Value:
+        """act(w · x + b) for one sample `x` of `nin` numbers or Values."""
+        try:
+            ok = len(x) == self.nin
+        except TypeError:  # no length: a single number or Value, a generator
+            ok = False
+        if not ok:
+            _wrong_inputs(self, x)
+        z = dot(self.w, x) + self.b
+        act = self._act
+        return z if act is None else act(z)
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same inputs; always returns a list of `nout` Values."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        seed: int | random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.nin = check_size("Layer(nin)", nin)
+        self.nout = check_size("Layer(nout)", nout)
+        self.activation = check_activation(activation)
+        rng = make_rng(seed)  # one generator shared by all neurons: each draws new weights
+        self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
+
+    def forward(self, x: Sequence[Any]) -> list[Value]:
+        """Every neuron's output on one sample `x`."""
+        try:
+            ok = len(x) == self.nin
+        except TypeError:  # no length: a single number or Value, a generator
+            ok = False
+        if not ok:
+            _wrong_inputs(self, x)
+        return [n(x) for n in self.neurons]
+
+    def extra_repr(self) -> str:
+        return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
+
+    def __repr__(self) -> str:
+        # One line, like torch.nn.Linear: the neurons are implied by nout.
+        return f"Layer({self.extra_repr()})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `Layer`s applied in turn.
+
+    Hidden layers use `activation`, the last one `output_activation`. Returns a Value
+    when the last layer has one output, else a list of Values.
+
+    Args:
+        nin: number of inputs.
+        nouts: the size of each layer, e.g. `[16, 16, 1]`.
+        activation: the hidden layers' activation.
+        output_activation: the last layer's activation (`"linear"` gives raw scores).
+        seed: an int for reproducible weights, or a `random.Random` to draw from.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        seed: int | random.Random | None = None,
+    ) -> None:
+        super().__init__()
+        self.nin = check_size("MLP(nin)", nin)
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP(nouts): expected a non-empty list of layer sizes, got {nouts!r}")
+        self.nouts = [check_size("MLP(nouts)", n) for n in nouts]
+        self.activation = check_activation(activation)
+        self.output_activation = check_activation(output_activation)
+        rng = make_rng(seed)
+        sizes = [nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, rng)
+            for i in range(len(self.nouts))
+        ]
+
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        """The network's output on one sample `x` of `nin` numbers or Values."""
+        try:
+            ok = len(x) == self.nin
+        except TypeError:
+            ok = False
+        if not ok:
+            _wrong_inputs(self, x)
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if self.nouts[-1] == 1 else x  # type: ignore[return-value]
