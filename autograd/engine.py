@@ -86,20 +86,26 @@ def is_grad_enabled() -> bool:
 
 
 def topological_order(root: Any) -> list[Any]:
-    """Every node `root` depends on, each after all of its parents (iterative depth-first)."""
+    """Every node `root` depends on, each after all of its parents (iterative depth-first).
+
+    A node is pushed once to enter it (its unvisited parents are pushed above it) and
+    popped a second time, after all of them, to place it. The stack holds only nodes,
+    so a deep graph allocates no per-node containers (which would wake the cyclic GC).
+    """
     order: list[Any] = []
-    visited = {root}
-    # Each stack entry is a node and an iterator over the parents still to visit.
-    stack = [(root, iter(root._parents))]
+    entered: set[Any] = set()
+    placed: set[Any] = set()
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:  # all parents placed: the node can follow them
-            stack.pop()
+        node = stack.pop()
+        if node not in entered:
+            entered.add(node)
+            stack.append(node)  # popped again once its parents are placed
+            for parent in node._parents:
+                if parent not in entered:
+                    stack.append(parent)
+        elif node not in placed:
+            placed.add(node)
             order.append(node)
     return order
 
@@ -140,32 +146,77 @@ def local_gradients(node: Any, g: Any, create_graph: bool) -> Any:
 def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
     """Run the chain rule over `order` (as from `topological_order`) from its last node.
 
-    Uses each node's `.grad` slot as scratch: on return it holds d root / d node for
-    this pass alone (None for a node no path reaches in a `create_graph` pass).
-    Callers save and restore `.grad` around it (see `Value.backward`, `gradients`).
+    Accumulates d root / d node into each node's `.grad`, which must be 0.0 for every
+    node of `order` on entry (callers set aside earlier gradients: `Value.backward`,
+    `gradients`). In a `create_graph` pass the gradients are Values.
     """
-    zero = None if create_graph else 0.0
-    for node in order:
-        node.grad = zero
     order[-1].grad = seed
     mode = MODE.get()
     on_grad = None if mode is None else mode.on_grad
     node = None
     try:
+        if create_graph or on_grad is not None:
+            for node in reversed(order):
+                if node._op is None or type(node.grad) is float and create_graph:
+                    continue  # a leaf, or (create_graph) a node no path reaches
+                local = local_gradients(node, node.grad, create_graph)
+                if on_grad is not None:
+                    on_grad(node, local)
+                for parent, gp in zip(node._parents, local):
+                    total = parent.grad
+                    # in a create_graph pass, 0.0 means "nothing yet": avoid a 0.0 + g node
+                    parent.grad = gp if create_graph and type(total) is float else total + gp
+            return
+        # The float pass, with the common kinds inlined: this loop is most of backward().
         for node in reversed(order):
-            if node._op is None:
+            op = node._op
+            if op is None:
                 continue  # a leaf: its gradient is complete, nothing to pass on
-            g = node.grad
-            if g is None:
-                continue  # create_graph pass: no path from the root reaches here
-            local = local_gradients(node, g, create_graph)
-            if on_grad is not None:
-                on_grad(node, local)
-            for parent, gp in zip(node._parents, local):
-                total = parent.grad
-                parent.grad = gp if total is None else total + gp
+            kind = op.kind
+            if kind == BINARY:
+                x, y = node._parents
+                gx, gy = op.vjp(node.grad, node.data, x.data, y.data)
+                x.grad += gx
+                y.grad += gy
+            elif kind == UNARY_CONST:
+                (x,) = node._parents
+                x.grad += op.vjp(node.grad, node.data, x.data, node._arg)[0]
+            elif kind == UNARY:
+                (x,) = node._parents
+                x.grad += op.vjp(node.grad, node.data, x.data)[0]
+            else:
+                for parent, gp in zip(node._parents, local_gradients(node, node.grad, False)):
+                    parent.grad += gp
     except (ArithmeticError, ValueError) as exc:
         raise type(exc)(f"backward of {describe(node)}: {exc}") from exc
+
+
+def backprop(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any], list[Any]]:
+    """One backward pass from `root`, using each node's `.grad` as scratch.
+
+    Returns the topological order and the gradients the nodes held before, as
+    `(node, grad)` pairs for the nonzero ones. On return every node's `.grad` holds
+    this pass's gradient alone: `Value.backward` adds the earlier ones back,
+    `gradients` puts them back. If the pass fails, every `.grad` is left as it was.
+    """
+    order = topological_order(root)
+    carried = [(node, node.grad) for node in order if node.grad]
+    for node, _ in carried:
+        node.grad = 0.0
+    try:
+        propagate(order, seed, create_graph)
+    except BaseException:
+        restore(order, carried)
+        raise
+    return order, carried
+
+
+def restore(order: list[Any], carried: list[Any]) -> None:
+    """Put back the gradients a `backprop` pass set aside."""
+    for node in order:
+        node.grad = 0.0
+    for node, grad in carried:
+        node.grad = grad
 
 
 def describe(node: Any) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import ops
-from .engine import MODE, describe, propagate, topological_order
+from .engine import MODE, backprop, describe, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -220,16 +220,9 @@ class Value:
 
     def backward(self) -> None:
         """Add d self / d node to `.grad` of every node of the graph (self.grad += 1)."""
-        order = topological_order(self)
-        saved = [node.grad for node in order]
-        try:
-            propagate(order, 1.0)
-        except BaseException:
-            for node, old in zip(order, saved):
-                node.grad = old  # leave every .grad as it was
-            raise
-        for node, old in zip(order, saved):
-            node.grad += old
+        _, carried = backprop(self, 1.0)
+        for node, grad in carried:
+            node.grad += grad
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label), cut from this graph."""
@@ -241,9 +234,12 @@ class Value:
 # ---------------------------------------------------------------------------
 
 
+_new = object.__new__
+
+
 def _node(data: float, op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
     """A new non-leaf node (skips Value.__init__'s checks: data is a float already)."""
-    out = object.__new__(Value)
+    out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
@@ -262,7 +258,19 @@ def _unary(op: Op, x: Value) -> Value:
         data = op.forward(x.data)
     except (ArithmeticError, ValueError) as exc:
         raise _fail(op, exc, x.data) from None
-    return _node(data, op, (x,))
+    # _node(data, op, (x,)), inlined: creating nodes is most of a forward pass
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._parents = (x,)
+    out._arg = None
+    out._scope = None
+    mode = MODE.get()
+    if mode is not None:
+        mode.adopt(out)
+    return out
 
 
 def _binary(op: Op, x: Value, y: Value) -> Value:
@@ -270,7 +278,19 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
         data = op.forward(x.data, y.data)
     except (ArithmeticError, ValueError) as exc:
         raise _fail(op, exc, x.data, y.data) from None
-    return _node(data, op, (x, y))
+    # _node(data, op, (x, y)), inlined
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._parents = (x, y)
+    out._arg = None
+    out._scope = None
+    mode = MODE.get()
+    if mode is not None:
+        mode.adopt(out)
+    return out
 
 
 def _with_const(op: Op, x: Value, c: Any) -> Any:
@@ -285,7 +305,19 @@ def _with_const(op: Op, x: Value, c: Any) -> Any:
         if op is ops.RDIV_CONST or op is ops.RPOW_CONST:
             raise _fail(op, exc, c, x.data) from None
         raise _fail(op, exc, x.data, c) from None
-    return _node(data, op, (x,), c)
+    # _node(data, op, (x,), c), inlined
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._parents = (x,)
+    out._arg = c
+    out._scope = None
+    mode = MODE.get()
+    if mode is not None:
+        mode.adopt(out)
+    return out
 
 
 def _data(x: Operand) -> float:
@@ -354,22 +386,17 @@ def gradients(
     for x in inputs:
         if type(x) is not Value:
             raise TypeError(f"gradients: inputs must be Values, got {type(x).__name__}")
-    order = topological_order(output)
-    saved = [node.grad for node in order]
+    order, carried = backprop(output, Value(1.0) if create_graph else 1.0, create_graph)
     try:
-        propagate(order, Value(1.0) if create_graph else 1.0, create_graph)
-        found = {id(node) for node in order}
-        result = []
+        reached = {id(node) for node in order}
+        result: list[Any] = []
         for x in inputs:
-            g = x.grad if id(x) in found else None
-            if g is None:
-                g = 0.0
+            g = x.grad if id(x) in reached else 0.0
             if create_graph and type(g) is not Value:
-                g = Value(g)
+                g = Value(g)  # a constant gradient is still a Value here
             result.append(g)
     finally:
-        for node, old in zip(order, saved):
-            node.grad = old
+        restore(order, carried)
     return tuple(result)
 
 
