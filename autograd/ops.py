@@ -127,6 +127,16 @@ def _dot_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
     return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
 
 
+def _affine(xs: list[float]) -> float:
+    n = len(xs) // 2  # parents are w_1..w_n, x_1..x_n, b
+    return sum(map(operator.mul, xs[:n], xs[n:-1]), xs[-1])
+
+
+def _affine_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
+    n = len(xs) // 2
+    return [g * x for x in xs[n:-1]] + [g * w for w in xs[:n]] + [g]
+
+
 def _pow_const_vjp(g: Any, out: Any, x: Any, c: float) -> tuple[Any]:
     # d x^c = c x^(c-1); for c == 0 the slope is 0 everywhere, even at x == 0
     return (g * c * x ** (c - 1.0),) if c != 0.0 else (g * 0.0,)
@@ -235,6 +245,9 @@ ADD_N = Op("add_n", "Σ", NARY, lambda xs: sum(xs, 0.0),
 DOT = Op("dot", "·", NARY, _dot,
          _dot_vjp,
          "w_1 x_1 + … + w_n x_n", "x_i for w_i, w_i for x_i")
+AFFINE = Op("affine", "·+", NARY, _affine,
+            _affine_vjp,
+            "w_1 x_1 + … + w_n x_n + b", "x_i for w_i, w_i for x_i, 1 for b")
 DOT_CONST = Op("dot_const", "·", NARY_CONST,
                lambda xs, cs: sum(map(operator.mul, xs, cs), 0.0),
                lambda g, out, xs, cs: [g * c for c in cs],
@@ -246,7 +259,7 @@ PRIMITIVES: tuple[Op, ...] = (
     ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
     EXP, LOG, SQRT, ABS, SIN, COS,
     TANH, SIGMOID, RELU, LEAKY_RELU, SOFTPLUS, SILU, SOFTSIGN, STEP,
-    ADD_N, DOT, DOT_CONST,
+    ADD_N, DOT, AFFINE, DOT_CONST,
 )
 
 

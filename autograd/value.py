@@ -344,28 +344,40 @@ def add_n(values: Iterable[Operand]) -> Value:
     return out + const if const else out
 
 
-def dot(ws: Sequence[Operand], xs: Sequence[Operand]) -> Value:
-    """Σ w_i x_i as one graph node; plain numbers on one side are folded into it."""
+def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
+    """Σ w_i x_i (+ bias) as one graph node: a neuron's weighted sum.
+
+    When one side is all plain numbers (a network's inputs), they are folded into the
+    node as constants, and a Value bias joins as a weight on the constant input 1.
+    """
     if len(ws) != len(xs):
         raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
     if not ws:
-        return Value(0.0)
-    w_values = all(type(w) is Value for w in ws)
-    x_values = all(type(x) is Value for x in xs)
-    if w_values and not x_values and not any(type(x) is Value for x in xs):
-        return _dot_const(ws, xs)  # type: ignore[arg-type]
-    if x_values and not w_values and not any(type(w) is Value for w in ws):
-        return _dot_const(xs, ws)  # type: ignore[arg-type]
-    # both sides Values (numbers on both sides become leaves)
-    parents = tuple(v if type(v) is Value else Value(v) for v in (*ws, *xs))  # type: ignore[arg-type]
-    data = ops.DOT.forward([p.data for p in parents])
-    return _node(data, ops.DOT, parents)
-
-
-def _dot_const(values: Sequence[Value], consts: Sequence[Any]) -> Value:
-    cs = tuple(_as_float(c, "dot") for c in consts)
+        return bias * 1.0 if isinstance(bias, Value) else Value(0.0 if bias is None else bias)
+    values: list[Any]
+    w_types, x_types = set(map(type, ws)), set(map(type, xs))
+    b_is_value = type(bias) is Value
+    if Value not in x_types and w_types == {Value}:
+        values, consts, const_types = list(ws), xs, x_types
+    elif Value not in w_types and x_types == {Value}:
+        values, consts, const_types = list(xs), ws, w_types
+    else:  # Values on both sides (numbers among them become leaves)
+        parents: list[Any] = [v if type(v) is Value else Value(v) for v in (*ws, *xs)]  # type: ignore[arg-type]
+        if b_is_value:
+            parents.append(bias)
+        op = ops.AFFINE if b_is_value else ops.DOT
+        out = _node(op.forward([p.data for p in parents]), op, tuple(parents))
+        return out if bias is None or b_is_value else out + bias
+    if const_types <= {float, int}:
+        cs = list(consts)
+    else:
+        cs = [_as_float(c, "dot") for c in consts]
+    if b_is_value:
+        values.append(bias)
+        cs.append(1.0)  # b = b * 1: a weight on the constant input 1
     data = ops.DOT_CONST.forward([v.data for v in values], cs)
-    return _node(data, ops.DOT_CONST, tuple(values), cs)
+    out = _node(data, ops.DOT_CONST, tuple(values), tuple(cs))
+    return out if bias is None or b_is_value else out + bias
 
 
 # ---------------------------------------------------------------------------

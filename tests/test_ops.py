@@ -39,6 +39,12 @@ def _n_inputs(lo: int, hi: int, per: int = 1) -> st.SearchStrategy:
     return st.integers(lo, hi).flatmap(lambda n: st.tuples(*[reals()] * (n * per)))
 
 
+def _affine(values, f):
+    """Split w_1..w_n, x_1..x_n, b and apply f(ws, xs, b)."""
+    n = (len(values) - 1) // 2
+    return f(values[:n], values[n : 2 * n], values[-1])
+
+
 CASES = {
     # name: (strategy of (inputs, constant), f(*values, c), closed form on floats)
     "add": (_case(reals(), reals()), lambda x, y, c: x + y, lambda x, y, c: x + y),
@@ -90,6 +96,11 @@ CASES = {
         _n_inputs(1, 4, per=2).map(lambda t: (t, None)),
         lambda *a: dot(a[: len(a) // 2], a[len(a) // 2 : -1]),
         lambda *a: sum(w * x for w, x in zip(a[: len(a) // 2], a[len(a) // 2 : -1])),
+    ),
+    "affine": (
+        st.integers(1, 4).flatmap(lambda n: st.tuples(*[reals()] * (2 * n + 1))).map(lambda t: (t, None)),
+        lambda *a: _affine(a[:-1], lambda ws, xs, b: dot(ws, xs, bias=b)),
+        lambda *a: _affine(a[:-1], lambda ws, xs, b: sum(w * x for w, x in zip(ws, xs)) + b),
     ),
     "dot_const": (
         st.integers(1, 4).flatmap(

@@ -138,5 +138,19 @@ def test_dot_variants():
     assert m.op == "dot" and m.data == 11.0
     d.backward()
     assert [v.grad for v in w] == [3.0, 4.0] and [v.grad for v in x] == [1.0, 2.0]
+    assert dot([], []).data == 0.0
     with pytest.raises(ValueError, match="dot: 2 weights but 3 inputs"):
         dot(w, [1, 2, 3])
+
+
+def test_dot_with_bias_is_one_node():
+    w, b = [Value(1.0), Value(2.0)], Value(0.5)
+    x = [Value(3.0), Value(4.0)]
+    a = dot(w, x, bias=b)
+    assert a.op == "affine" and a.data == 11.5 and a.parents == (*w, *x, b)
+    c = dot(w, [3, 4], bias=b)  # constant inputs: the bias is a weight on input 1
+    assert c.op == "dot_const" and c.data == 11.5 and c.parents == (*w, b)
+    c.backward()
+    assert [v.grad for v in w] == [3.0, 4.0] and b.grad == 1.0
+    assert dot(w, [3, 4], bias=2).data == 13.0  # a number bias is added
+    assert dot([], [], bias=b).data == 0.5
