@@ -1,0 +1,163 @@
+"""nn.Module: parameter discovery, dotted names, zero_grad, state dicts, repr, scopes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd import Value
+from nn import MLP, Layer, Module, Neuron
+
+
+class Affine(Module):
+    """A hand-written module: own parameters (one Value, one list) and one child."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = Value(2.0)
+        self.shifts = [Value(0.5), Value(-0.5)]
+        self.inner = Neuron(2, "linear", seed=0)
+
+    def forward(self, x):
+        return self.inner(x) * self.scale + self.shifts[0]
+
+
+def test_named_parameters_dotted_names_in_assignment_order():
+    m = MLP(2, [16, 16, 1], seed=0)
+    names = [name for name, _ in m.named_parameters()]
+    assert len(names) == len(set(names)) == 337
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.2.neurons.0.b"
+    named = dict(m.named_parameters())
+    assert named["layers.0.neurons.3.w.1"] is m.layers[0].neurons[3].w[1]
+    assert named["layers.1.neurons.15.w.15"] is m.layers[1].neurons[15].w[15]
+
+
+def test_parameters_follow_named_parameters_order():
+    m = MLP(3, [4, 2], seed=1)
+    assert m.parameters() == [p for _, p in m.named_parameters()]
+    assert all(type(p) is Value for p in m.parameters())
+
+
+def test_custom_module_registers_values_lists_and_children():
+    m = Affine()
+    assert [n for n, _ in m.named_parameters()] == [
+        "scale", "shifts.0", "shifts.1", "inner.w.0", "inner.w.1", "inner.b",
+    ]
+    assert [n for n, _ in m.named_children()] == ["inner"]
+    out = m([1.0, 2.0])
+    w = m.inner.w
+    assert out.data == pytest.approx((w[0].data + 2 * w[1].data) * 2.0 + 0.5)
+
+
+def test_reassigning_an_attribute_replaces_the_registration():
+    m = Affine()
+    m.scale = 3.0  # no longer a parameter
+    assert "scale" not in dict(m.named_parameters())
+    m.inner = Neuron(3, seed=0)
+    assert len(m.parameters()) == 2 + 4
+
+
+def test_module_without_super_init_fails_clearly():
+    class Broken(Module):
+        def __init__(self) -> None:
+            self.w = Value(1.0)
+
+    with pytest.raises(AttributeError, match="super"):
+        Broken()
+
+
+def test_forward_must_be_implemented():
+    class Empty(Module):
+        pass
+
+    with pytest.raises(NotImplementedError):
+        Empty()([1.0])
+
+
+def test_zero_grad_resets_every_parameter():
+    m = MLP(2, [4, 1], seed=0)
+    m([0.5, -1.0]).backward()
+    assert any(p.grad != 0.0 for p in m.parameters())
+    m.zero_grad()
+    assert all(p.grad == 0.0 for p in m.parameters())
+
+
+def test_state_dict_is_a_copy_of_values():
+    m = MLP(2, [3, 1], seed=0)
+    state = m.state_dict()
+    assert list(state) == [n for n, _ in m.named_parameters()]
+    assert all(type(v) is float for v in state.values())
+    state["layers.0.neurons.0.b"] = 123.0  # editing the copy changes nothing
+    assert m.layers[0].neurons[0].b.data == 0.0
+
+
+def test_load_state_dict_copies_values():
+    a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    assert a.state_dict() != b.state_dict()
+    b.load_state_dict(a.state_dict())
+    assert a.state_dict() == b.state_dict()
+    assert a([0.3, 0.7]).data == b([0.3, 0.7]).data
+    assert a.parameters()[0] is not b.parameters()[0]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s.pop("layers.1.neurons.0.b"), "missing parameter 'layers.1.neurons.0.b'"),
+        (lambda s: s.update(extra=1.0), "unexpected parameter 'extra'"),
+        (lambda s: s.update({"layers.1.neurons.0.b": "1.0"}), "expected a number"),
+        (lambda s: s.update({"layers.1.neurons.0.b": True}), "expected a number"),
+        (lambda s: s.update({"layers.1.neurons.0.b": math.nan}), "finite"),
+        (lambda s: s.update({"layers.1.neurons.0.b": -math.inf}), "finite"),
+    ],
+)
+def test_load_state_dict_bad_entry_raises_and_changes_nothing(change, message):
+    m = MLP(2, [3, 1], seed=0)
+    before = m.state_dict()
+    state = {name: value + 1.0 for name, value in before.items()}  # every entry would change
+    change(state)
+    with pytest.raises(ValueError, match=message):
+        m.load_state_dict(state)
+    assert m.state_dict() == before
+
+
+def test_load_state_dict_rejects_a_non_mapping():
+    with pytest.raises(ValueError, match="mapping"):
+        Neuron(2).load_state_dict([1.0, 2.0, 3.0])
+
+
+def test_repr_shows_the_architecture_like_pytorch():
+    m = MLP(2, [16, 16, 1], activation="relu")
+    assert repr(m) == (
+        "MLP(\n"
+        "  (layers.0): Layer(nin=2, nout=16, activation='relu')\n"
+        "  (layers.1): Layer(nin=16, nout=16, activation='relu')\n"
+        "  (layers.2): Layer(nin=16, nout=1, activation='linear')\n"
+        ")"
+    )
+    assert repr(Neuron(3, "sigmoid")) == "Neuron(nin=3, activation='sigmoid')"
+    assert "(inner): Neuron(nin=2, activation='linear')" in repr(Affine())
+
+
+def test_scope_names_and_parents_are_set_when_children_are_built():
+    m = MLP(2, [4, 4, 1], seed=0)
+    assert (m.scope_name, m.scope_parent) == ("MLP", None)
+    layer = m.layers[1]
+    assert (layer.scope_name, layer.scope_parent) == ("layers.1", m)
+    neuron = layer.neurons[3]
+    assert (neuron.scope_name, neuron.scope_parent) == ("neurons.3", layer)
+    lone = Layer(2, 2)
+    assert (lone.scope_name, lone.scope_parent) == ("Layer", None)
+
+
+def test_call_marks_outputs_with_the_innermost_module():
+    m = Affine()
+    out = m([1.0, 2.0])
+    assert out._scope is m  # computed by Affine itself, after its child returned
+    inner_out = out.parents[0].parents[0]  # (inner(x) * scale) + shift
+    assert inner_out._scope is m.inner
+    mlp = MLP(2, [3, 2], seed=0)
+    outs = mlp([1.0, 2.0])
+    assert [o._scope for o in outs] == mlp.layers[1].neurons  # claimed by the neurons first
