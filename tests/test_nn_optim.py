@@ -1,0 +1,202 @@
+"""nn.optim: SGD and Adam against hand-computed steps and torch.optim's update rules."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Value
+from nn import optim
+
+finite = st.floats(-1e6, 1e6)
+
+
+def _run(opt, params, grads_per_step):
+    """Set the gradients by hand and step, once per entry of grads_per_step."""
+    history = []
+    for grads in grads_per_step:
+        for p, g in zip(params, grads):
+            p.grad = g
+        opt.step()
+        history.append([p.data for p in params])
+    return history
+
+
+# ---------------------------------------------------------------------------
+# SGD
+# ---------------------------------------------------------------------------
+
+
+@given(p0=finite, g=finite, lr=st.floats(0.0, 10.0))
+def test_sgd_step_is_p_minus_lr_g_exactly(p0, g, lr):
+    p = Value(p0)
+    p.grad = g
+    optim.SGD([p], lr=lr).step()
+    assert p.data == p0 - lr * g
+
+
+def test_sgd_momentum_first_and_second_steps():
+    p = Value(2.0)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    # step 1: buf = g = 1.0            -> p = 2.0 - 0.1 * 1.0 = 1.9
+    # step 2: buf = 0.9 * 1.0 + 0.5 = 1.4 -> p = 1.9 - 0.1 * 1.4 = 1.76
+    (p1,), (p2,) = _run(opt, [p], [[1.0], [0.5]])
+    assert p1 == pytest.approx(1.9, rel=1e-15)
+    assert p2 == pytest.approx(1.76, rel=1e-15)
+
+
+def test_sgd_momentum_with_weight_decay_first_and_second_steps():
+    p = Value(2.0)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    # step 1: d = 1.0 + 0.1 * 2.0 = 1.2;  buf = 1.2;                  p = 2.0 - 0.12 = 1.88
+    # step 2: d = 0.5 + 0.1 * 1.88 = 0.688; buf = 0.9 * 1.2 + 0.688 = 1.768; p = 1.88 - 0.1768
+    (p1,), (p2,) = _run(opt, [p], [[1.0], [0.5]])
+    assert p1 == pytest.approx(1.88, rel=1e-15)
+    assert p2 == pytest.approx(1.7032, rel=1e-15)
+
+
+def test_sgd_momentum_buffers_are_per_parameter():
+    a, b = Value(0.0), Value(0.0)
+    history = _run(optim.SGD([a, b], lr=1.0, momentum=0.5), [a, b], [[1.0, -2.0], [1.0, -2.0]])
+    assert history == [[-1.0, 2.0], [-2.5, 5.0]]  # second step: buf = 0.5 * g + g
+
+
+# ---------------------------------------------------------------------------
+# Adam
+# ---------------------------------------------------------------------------
+
+
+def test_adam_first_and_second_steps_by_hand():
+    p = Value(1.0)
+    opt = optim.Adam([p], lr=0.1, betas=(0.9, 0.999), eps=1e-8)
+    # step 1, g = 0.5:  m = 0.05, v = 0.00025; m_hat = 0.5, v_hat = 0.25
+    #   p = 1.0 - 0.1 * 0.5 / (0.5 + 1e-8) = 0.900000002
+    # step 2, g = -1.0: m = 0.045 - 0.1 = -0.055, v = 0.00024975 + 0.001 = 0.00124975
+    #   m_hat = -0.055 / 0.19, v_hat = 0.00124975 / 0.001999
+    #   p = 0.900000002 + 0.1 * 0.2894736842 / (0.7906880 + 1e-8) = 0.93661035424
+    (p1,), (p2,) = _run(opt, [p], [[0.5], [-1.0]])
+    assert p1 == pytest.approx(0.900000002, rel=1e-12)
+    assert p2 == pytest.approx(0.9366103542405654, rel=1e-12)
+    assert opt.t == 2
+
+
+def test_adam_first_step_moves_each_parameter_by_about_lr():
+    # m_hat / sqrt(v_hat) = g / |g| on the first step: the size of g does not matter
+    ps = [Value(0.0), Value(0.0), Value(0.0)]
+    (after,) = _run(optim.Adam(ps, lr=0.01), ps, [[1e-3, -50.0, 7.0]])
+    assert after == pytest.approx([-0.01, 0.01, -0.01], rel=1e-4)
+
+
+def _torch_adam_reference(p, grads, lr, betas, eps, weight_decay):
+    """torch.optim.Adam's single-tensor update (2.x), written out op by op for floats."""
+    beta1, beta2 = betas
+    exp_avg = exp_avg_sq = 0.0
+    out = []
+    for step, g in enumerate(grads, start=1):
+        if weight_decay != 0:
+            g = g + weight_decay * p  # grad.add(param, alpha=weight_decay)
+        exp_avg = exp_avg + (1 - beta1) * (g - exp_avg)  # exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq = exp_avg_sq * beta2 + (1 - beta2) * (g * g)  # mul_(b2).addcmul_(g, g, 1-b2)
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = math.sqrt(bias_correction2)
+        denom = math.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+        p = p + (-step_size) * (exp_avg / denom)  # param.addcdiv_(exp_avg, denom, -step_size)
+        out.append(p)
+    return out
+
+
+@given(
+    p0=st.floats(-10, 10),
+    grads=st.lists(st.floats(-10, 10), min_size=1, max_size=6),
+    lr=st.floats(1e-4, 1.0),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.0, 0.9999),
+    weight_decay=st.sampled_from([0.0, 0.01, 0.5]),
+)
+def test_adam_matches_torch_update_rule_step_by_step(p0, grads, lr, beta1, beta2, weight_decay):
+    p = Value(p0)
+    opt = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=1e-8, weight_decay=weight_decay)
+    got = [step[0] for step in _run(opt, [p], [[g] for g in grads])]
+    assert got == _torch_adam_reference(p0, grads, lr, (beta1, beta2), 1e-8, weight_decay)
+
+
+def test_adam_weight_decay_is_l2_added_to_the_gradient_not_adamw():
+    p = Value(1.0)
+    p.grad = 0.0
+    optim.Adam([p], lr=0.1, weight_decay=0.5).step()
+    # g = 0 + 0.5 * 1.0: a full Adam step of size lr (AdamW would move by lr * wd * p = 0.05)
+    assert p.data == pytest.approx(0.9, rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Common behaviour
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.Adam(ps)])
+def test_zero_grad_resets_gradients(make):
+    ps = [Value(1.0), Value(2.0)]
+    for p in ps:
+        p.grad = 3.0
+    make(ps).zero_grad()
+    assert [p.grad for p in ps] == [0.0, 0.0]
+
+
+def test_lr_is_mutable_between_steps():
+    p = Value(0.0)
+    opt = optim.SGD([p], lr=1.0)
+    p.grad = 1.0
+    opt.step()
+    opt.lr = 0.5
+    opt.step()
+    assert p.data == -1.5 and opt.lr == 0.5
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam])
+def test_no_parameters_raises(cls):
+    with pytest.raises(ValueError, match="no parameters"):
+        cls([], lr=0.1)
+    with pytest.raises(ValueError, match="no parameters"):
+        cls(iter([]), lr=0.1)
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam])
+def test_negative_lr_raises_at_construction_and_on_assignment(cls):
+    with pytest.raises(ValueError, match="lr"):
+        cls([Value(1.0)], lr=-0.1)
+    opt = cls([Value(1.0)], lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        opt.lr = -1.0
+    with pytest.raises(ValueError, match="lr"):
+        opt.lr = math.nan
+    assert opt.lr == 0.1
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), "momentum"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay"),
+    (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\]"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), r"betas\[1\]"),
+    (lambda ps: optim.Adam(ps, eps=-1e-8), "eps"),
+    (lambda ps: optim.SGD([*ps, ps[0]], lr=0.1), "twice"),
+    (lambda ps: optim.SGD([1.0], lr=0.1), "must be Values"),
+])
+def test_bad_hyperparameters_raise(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([Value(1.0)])
+
+
+def test_optimizers_accept_module_parameters():
+    from nn import MLP
+
+    m = MLP(2, [3, 1], seed=0)
+    opt = optim.Adam(m.parameters(), lr=0.01)
+    before = m.state_dict()
+    m([1.0, 2.0]).backward()
+    opt.step()
+    assert m.state_dict() != before
