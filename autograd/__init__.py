@@ -6,11 +6,14 @@
     y.backward()          # x.grad is now dy/dx
 """
 
+from .anomaly import detect_anomaly
 from .check import GradcheckError, gradcheck, numeric_gradient
 from .engine import is_grad_enabled, no_grad, topological_order
 from .functional import grad, value_and_grad
 from .ops import PRIMITIVES, Op, derivative_table
+from .stepper import BackwardStepper, backward_steps
 from .value import Value, add_n, dot, gradients
+from .viz import draw_dot
 
 __all__ = [
     "Value",
@@ -28,4 +31,8 @@ __all__ = [
     "Op",
     "PRIMITIVES",
     "derivative_table",
+    "draw_dot",
+    "BackwardStepper",
+    "backward_steps",
+    "detect_anomaly",
 ]
