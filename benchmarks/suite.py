@@ -274,6 +274,9 @@ def memory(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     return rows
 
 
+#: The workloads whose engines and variants are checked equal before timing.
+CHECKED = ("mlp-step", "deep-chain", "wide-sum")
+
 WORKLOADS: dict[str, Callable[[Config, Engines], list[dict[str, Any]]]] = {
     "mlp-step": mlp_step,
     "deep-chain": deep_chain,
