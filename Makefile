@@ -39,5 +39,16 @@ $(LAB_STAMP): | $(STAMP)
 	$(PY) -m pip install --quiet jupyterlab
 	@touch $(LAB_STAMP)
 
+# micrograd 0.1.0 (the `bench` extra), the engine the benchmarks compare against, is
+# installed into .venv on first use; `$(PY) -m benchmarks --help` lists the options.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+bench: setup $(BENCH_STAMP)
+	$(PY) -m benchmarks
+
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	@touch $(BENCH_STAMP)
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache
