@@ -9,7 +9,6 @@ and the whole network's graph on one sample collapsed to layers (SVG).
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import time
@@ -100,38 +99,33 @@ def plot_decision_boundary(model: MLP, X: list[list[float]], y: list[float], pat
 def draw_graphs(model: MLP, x: list[float], out: str) -> list[str]:
     """Write the graph of one neuron, and of the whole MLP collapsed to layers, on sample `x`.
 
-    Returns the paths written; prints a one-line note for each drawing it has to skip.
+    Returns the paths written; prints a one-line note if it has to skip the drawings.
     """
     draw_dot = getattr(autograd, "draw_dot", None)
     if draw_dot is None:
-        print("note: autograd.draw_dot is not available yet: skipping the SVG graphs")
+        print("note: autograd.draw_dot is not available: skipping the SVG graphs")
         return []
     inputs = [Value(v, label=f"x{i}") for i, v in enumerate(x)]
     written = []
     try:
-        neuron = model.layers[0].neurons[0]
+        # backward first, so that the drawings show gradients as well as values
+        neuron_out = model.layers[0].neurons[0](inputs)
+        neuron_out.backward()
         path = os.path.join(out, "neuron_graph.svg")
-        _write_svg(draw_dot(neuron(inputs)), path)
+        _write_svg(draw_dot(neuron_out), path)
         written.append(path)
-        collapse = _collapse_option(draw_dot)
-        if collapse is None:
-            print("note: draw_dot cannot collapse modules yet: skipping the MLP graph")
-        else:
-            path = os.path.join(out, "mlp_graph.svg")
-            _write_svg(draw_dot(model(inputs), **collapse), path)
-            written.append(path)
-    except Exception as exc:  # graphviz's `dot` missing, for instance: the demo goes on
+        model.zero_grad()
+        for v in inputs:
+            v.grad = 0.0
+        score = model(inputs)
+        score.backward()
+        # the MLP is module depth 0, its layers depth 1: one box per layer
+        path = os.path.join(out, "mlp_graph.svg")
+        _write_svg(draw_dot(score, collapse_depth=1), path)
+        written.append(path)
+    except Exception as exc:  # Graphviz's `dot` program missing, for instance: go on
         print(f"note: could not draw the graphs ({type(exc).__name__}: {exc})")
     return written
-
-
-def _collapse_option(draw_dot: Any) -> dict[str, Any] | None:
-    """The keyword that makes `draw_dot` collapse modules to one box each, if it has one."""
-    params = inspect.signature(draw_dot).parameters
-    for name in ("collapse", "collapse_modules"):
-        if name in params:
-            return {name: True}
-    return None
 
 
 def _write_svg(graph: Any, path: str) -> None:

@@ -1,7 +1,7 @@
 """Neurons, layers and multi-layer perceptrons.
 
-A neuron computes act(w · x + b). The weighted sum is one fused graph node
-(`autograd.dot`), not n products and n - 1 additions, which is most of the speed
+A neuron computes act(w · x + b). The weighted sum and bias are one fused graph
+node (`autograd.dot`), not n products and n additions, which is most of the speed
 of training. References: Glorot & Bengio 2010 (Xavier init), He et al. 2015 (He init).
 """
 
@@ -66,7 +66,7 @@ def _wrong_inputs(module: Neuron | Layer | MLP, x: Any) -> None:
 
 
 class Neuron(Module):
-    """One unit: act(w · x + b), with the weighted sum as a single fused graph node.
+    """One unit: act(w · x + b), with w · x + b as a single fused graph node.
 
     Weights are drawn uniformly with variance gain / nin, where gain is 2 for the ReLU
     family (relu, leaky_relu, silu, softplus; He init) and 1 otherwise (tanh, sigmoid,
@@ -99,7 +99,7 @@ class Neuron(Module):
             ok = False
         if not ok:
             _wrong_inputs(self, x)
-        z = dot(self.w, x) + self.b
+        z = dot(self.w, x, self.b)  # w · x + b as one node
         act = self._act
         return z if act is None else act(z)
 

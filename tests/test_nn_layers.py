@@ -48,19 +48,19 @@ def test_neuron_computes_activation_of_weighted_sum(activation):
 
 
 @pytest.mark.parametrize("activation", ["tanh", "linear"])
-def test_neuron_weighted_sum_is_one_fused_node(activation):
+def test_neuron_weighted_sum_and_bias_are_one_fused_node(activation):
     nin = 5
     n = Neuron(nin, activation, seed=0)
     x = [Value(float(i)) for i in range(nin)]
     out = n(x)
     nodes = topological_order(out)
-    # leaves: nin weights, nin inputs, the bias; then dot, + b, and the activation
-    assert len(nodes) == 2 * nin + 1 + 2 + (activation != "linear")
-    weighted = (out if activation == "linear" else out.parents[0]).parents[0]
-    assert weighted.op == "dot" and len(weighted.parents) == 2 * nin
-    # plain-number inputs are folded into the dot node as constants
+    # leaves: nin weights, nin inputs, the bias; then w · x + b, and the activation
+    assert len(nodes) == 2 * nin + 1 + 1 + (activation != "linear")
+    z = out if activation == "linear" else out.parents[0]
+    assert set(z.parents) == {*n.w, *x, n.b}
+    # plain-number inputs are folded into the node as constants
     folded = n([1.0] * nin)
-    assert len(topological_order(folded)) == nin + 1 + 2 + (activation != "linear")
+    assert len(topological_order(folded)) == nin + 1 + 1 + (activation != "linear")
 
 
 def test_neuron_gradients_match_finite_differences():
