@@ -23,6 +23,7 @@ def _cprofile(title: str, fn: Any) -> None:
     prof = cProfile.Profile()
     prof.runcall(fn)
     print(f"\n== {title}: top {TOP} by tottime ==")
+    print("(GC on: a collection is charged to the function whose allocation triggered it)")
     pstats.Stats(prof).strip_dirs().sort_stats("tottime").print_stats(TOP)
 
 
