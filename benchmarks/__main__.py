@@ -24,11 +24,12 @@ DEFAULT_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true",
-                   help="tiny sizes and one sample each: checks the engines agree, times nothing")
+                   help="smoke run: tiny sizes, one sample each; checks the engines agree, "
+                   "its times mean nothing")
     p.add_argument("--only", nargs="+", choices=list(suite.WORKLOADS), metavar="WORKLOAD",
                    help=f"run only these workloads ({', '.join(suite.WORKLOADS)})")
     p.add_argument("--reps", type=int, default=None,
-                   help="samples per case with the GC on (default 7; half as many off)")
+                   help="samples per case with the GC on (default 5; half as many off)")
     p.add_argument("--json", default=DEFAULT_JSON, metavar="PATH",
                    help="where to write the results (default benchmarks/results.json)")
     p.add_argument("--without-micrograd", action="store_true",

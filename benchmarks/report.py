@@ -50,7 +50,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             _num(row["seconds"], ".4f"), _num(row["seconds_gc_off"], ".4f"),
             _num(None if row["gc_share"] is None else 100 * row["gc_share"], ".0f", "%"),
             _num(row["ratio"], ".1f", "x"), _num(row["ratio_gc_off"], ".1f", "x"),
-            _num(row["bytes_per_node"], ".0f"), _target_text(row["target"]),
+            _num(row["bytes_per_node"], ".0f"), row.get("target_text") or _target_text(row["target"]),
             {True: "PASS", False: "FAIL", None: ""}[ok], row["note"],
         ))
     widths = [max(len(c), *(len(str(line[i])) for line in lines)) for i, c in enumerate(COLUMNS)]
