@@ -23,7 +23,7 @@ test: setup
 	$(PY) -m pytest
 
 demo: setup
-	$(PY) examples/seed_network.py
+	$(PY) -m nn.demo
 
 lint: setup
 	$(VENV)/bin/ruff check .
