@@ -36,13 +36,19 @@ class AnomalyError(FloatingPointError):
 
 
 def _stack(depth: int) -> tuple[Frame, ...]:
-    """The innermost `depth` frames of the caller outside autograd (cheap: no source read)."""
+    """The caller's frames outside autograd: through nn to the user's, then `depth` of the user's.
+
+    Cheap: code objects and line numbers only; the source is read when an error is shown.
+    """
     frames: list[Frame] = []
+    users = 0
     f: FrameType | None = sys._getframe(2)
-    while f is not None and len(frames) < depth:
+    while f is not None and users < depth and len(frames) < 32:
         filename = f.f_code.co_filename
         if not filename.startswith(_AUTOGRAD_DIR + os.sep):
             frames.append((filename, f.f_lineno, f.f_code.co_name))
+            if not filename.startswith(_LIBRARY_DIRS):
+                users += 1
         f = f.f_back
     return tuple(frames)
 
@@ -85,11 +91,12 @@ def _finite(x: Any) -> bool:
 
 
 @contextlib.contextmanager
-def detect_anomaly(depth: int = 4) -> Iterator[None]:
+def detect_anomaly(depth: int = 3) -> Iterator[None]:
     """Raise FloatingPointError naming the op, its inputs and your file:line at the first NaN/inf.
 
     Checks every forward result and every gradient computed inside the block. Each
-    node created in the block remembers the innermost `depth` frames of your code.
+    node created in the block remembers the innermost `depth` frames of your code
+    (and the nn frames leading to them).
     """
     created: dict[Any, tuple[Frame, ...]] = {}  # node -> where it was made (Values hash by identity)
 

@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="direction of the drawing (default LR: left to right)")
     parser.add_argument("--steps", metavar="HTML", help="write a page that plays backward step by step")
     parser.add_argument("--max-nodes", type=int, default=None, metavar="N",
-                        help="refuse to draw more nodes than N (default 500)")
+                        help="refuse to draw more nodes than N (default 300)")
     return parser
 
 

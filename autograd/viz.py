@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import graphviz
 
 #: draw_dot refuses to hand `dot` more nodes than this unless told otherwise.
-DEFAULT_MAX_NODES = 500
+DEFAULT_MAX_NODES = 300
 
 # The colour convention (documented in draw_dot's docstring).
 LEAF_COLOUR = "#dbeafe"  # light blue: leaves (inputs and parameters)
@@ -288,6 +288,9 @@ class _Plan:
         self.scopes: dict[tuple, _Scope] = {}
         self.home: list[_Scope | None] = [None] * n  # the cluster a drawn node sits in
         self.box: list[_Scope | None] = [None] * n  # the collapsed call hiding a node
+        for i in range(n):  # number calls in computing order, not by the parameters met first
+            if order[i]._op is not None and paths[i]:
+                self._scope(paths[i][-1 if collapse_depth is None else min(collapse_depth, len(paths[i]) - 1)])
         for i in range(n):
             path = paths[i]
             if collapse_depth is not None and len(path) > collapse_depth:
