@@ -101,3 +101,17 @@ def test_draw_graphs_with_the_real_draw_dot(tmp_path):
     mlp_svg = (tmp_path / "mlp_graph.svg").read_text()
     assert "<svg" in mlp_svg and "layers.0" in mlp_svg and "layers.1" in mlp_svg
     assert "neurons.0" not in mlp_svg  # collapsed: the neurons are hidden in the layer boxes
+
+
+def test_readme_neural_networks_example_runs(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Neural networks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-"], input=code + "\nprint(loss.data)\n", cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) < 0.05  # the four points are learned
+    assert (tmp_path / "model.json").exists()
