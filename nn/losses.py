@@ -22,7 +22,11 @@ def _is_batch(x: Any) -> bool:
 
 
 def _pairs(name: str, preds: Any, targets: Any) -> tuple[list[Any], list[Any]]:
-    """Predictions and targets as two equal-length flat lists; ValueError naming the sizes."""
+    """Predictions and targets as two equal-length flat lists; ValueError naming the sizes.
+
+    A batch may hold samples with several outputs (lists); the mean is then over every
+    output of every sample, as torch's reduction="mean".
+    """
     if not _is_batch(preds) and not _is_batch(targets):
         return [preds], [targets]
     if not (_is_batch(preds) and _is_batch(targets)):
@@ -32,7 +36,20 @@ def _pairs(name: str, preds: Any, targets: Any) -> tuple[list[Any], list[Any]]:
         raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets")
     if not preds:
         raise ValueError(f"{name}: empty batch")
-    return list(preds), list(targets)
+    ps: list[Any] = []
+    ts: list[Any] = []
+    for i, (p, t) in enumerate(zip(preds, targets)):
+        if _is_batch(p) or _is_batch(t):  # a sample with several outputs: flatten it
+            n_p = len(p) if _is_batch(p) else 1
+            n_t = len(t) if _is_batch(t) else 1
+            if not (_is_batch(p) and _is_batch(t)) or n_p != n_t:
+                raise ValueError(f"{name}: sample {i} has {n_p} predictions but {n_t} targets")
+            ps.extend(p)
+            ts.extend(t)
+        else:
+            ps.append(p)
+            ts.append(t)
+    return ps, ts
 
 
 def _target(name: str, t: Any) -> float:
@@ -53,11 +70,14 @@ def _mean(terms: list[Any]) -> Value:
 
 
 def mse(preds: Any, targets: Any) -> Value:
-    """Mean squared error: mean((p - t)^2) over a batch, or (p - t)^2 for one sample."""
+    """Mean squared error: mean((p - t)^2) over a batch, or (p - t)^2 for one sample.
+
+    Targets may be numbers or Values (then gradients flow into them too).
+    """
     ps, ts = _pairs("mse", preds, targets)
     terms = []
     for p, t in zip(ps, ts):
-        d = p - _target("mse", t)
+        d = p - (t if isinstance(t, Value) else _target("mse", t))
         terms.append(d * d)
     return _mean(terms)
 

@@ -46,6 +46,22 @@ def test_mse_gradcheck(pairs):
     assert gradcheck(lambda *ps: losses.mse(list(ps), targets), [p for p, _ in pairs])
 
 
+def test_mse_averages_over_every_output_of_multi_output_samples():
+    preds = [[Value(1.0), Value(2.0)], [Value(0.0), Value(-1.0)]]
+    loss = losses.mse(preds, [[0.0, 0.0], [0.0, 1.0]])
+    assert loss.data == pytest.approx((1 + 4 + 0 + 4) / 4)
+    with pytest.raises(ValueError, match="sample 1 has 2 predictions but 3 targets"):
+        losses.mse(preds, [[0.0, 0.0], [0.0, 1.0, 2.0]])
+    with pytest.raises(ValueError, match="sample 0 has 2 predictions but 1 targets"):
+        losses.mse(preds, [0.0, [0.0, 1.0]])
+
+
+def test_mse_targets_may_be_values():
+    p, t = Value(3.0), Value(1.0)
+    losses.mse(p, t).backward()
+    assert (p.grad, t.grad) == (4.0, -4.0)
+
+
 def test_mse_of_plain_numbers_is_still_a_value():
     assert type(losses.mse(3.0, 1.0)) is Value and losses.mse(3.0, 1.0).data == 4.0
 
