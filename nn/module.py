@@ -90,7 +90,15 @@ class Module:
         """Every parameter with its dotted name, e.g. `layers.0.neurons.3.w.1`.
 
         A module's own parameters come first, then each child's, in assignment order.
+        A parameter shared by two modules is listed once, under its first name.
         """
+        seen: set[int] = set()
+        for name, p in self._all_parameters():
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _all_parameters(self) -> Iterator[tuple[str, Value]]:
         for name, p in self._params.items():
             if isinstance(p, Value):
                 yield name, p
@@ -98,7 +106,7 @@ class Module:
                 for i, v in enumerate(p):
                     yield f"{name}.{i}", v
         for prefix, child in self.named_children():
-            for name, p in child.named_parameters():
+            for name, p in child._all_parameters():
                 yield f"{prefix}.{name}", p
 
     def parameters(self) -> list[Value]:

@@ -59,6 +59,13 @@ def test_reassigning_an_attribute_replaces_the_registration():
     assert len(m.parameters()) == 2 + 4
 
 
+def test_shared_parameters_are_listed_once():
+    m = Affine()
+    m.inner.b = m.scale  # tied weights
+    names = [n for n, _ in m.named_parameters()]
+    assert names == ["scale", "shifts.0", "shifts.1", "inner.w.0", "inner.w.1"]
+
+
 def test_module_without_super_init_fails_clearly():
     class Broken(Module):
         def __init__(self) -> None:
