@@ -137,6 +137,18 @@ class Case:
         s = in_big_stack(once, self.recursion_limit) if self.recursion_limit else once()
         (self.on if gc_on else self.off).append(s)
 
+    def warm_up(self) -> None:
+        """One untimed run with the collector off (first runs pay for fresh memory)."""
+
+        def once() -> None:
+            with paused_gc():
+                self.prepare()()
+
+        if self.recursion_limit:
+            in_big_stack(once, self.recursion_limit)
+        else:
+            once()
+
     def summary(self) -> dict[str, Any]:
         """Medians (and bests) of the samples taken so far."""
         on = [s.seconds for s in self.on]
@@ -158,9 +170,11 @@ class Case:
 def interleave(cases: list[Case], reps: int, reps_off: int) -> None:
     """Sample every case `reps` times with GC on and `reps_off` times off, in rotation.
 
-    The starting case rotates from one round to the next, so that no engine always
-    runs right after the other.
+    Each case runs once untimed first. The starting case rotates from one round to the
+    next, so that no engine always runs right after the other.
     """
+    for case in cases:
+        case.warm_up()
     for r in range(max(reps, reps_off)):
         k = r % len(cases)
         for case in cases[k:] + cases[:k]:

@@ -29,7 +29,7 @@ class Config:
         self.memory = 10_000 if quick else 1_000_000
         self.scaling = (1_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
         self.reps = reps or (1 if quick else 5)  # samples with the collector on
-        self.reps_off = 1 if quick else max(1, self.reps // 2)  # and off
+        self.reps_off = 1 if quick else max(1, (self.reps + 1) // 2)  # and off
         self.mlp_inner = 1  # training steps per sample
 
 
