@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: setup graphviz test demo lint bench lab clean
+.PHONY: setup graphviz test demo lint bench lab clean chromium test-browser
 
 setup: $(STAMP) graphviz
 
@@ -49,6 +49,20 @@ bench: setup $(BENCH_STAMP)
 $(BENCH_STAMP): pyproject.toml | $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	@touch $(BENCH_STAMP)
+
+# The stepper page in a real headless browser: Debian's chromium and chromium-driver
+# (apt-get, when missing) and selenium (the `browser` extra, into .venv on first use).
+BROWSER_STAMP := $(VENV)/.installed-browser
+
+test-browser: setup $(BROWSER_STAMP) chromium
+	$(PY) -m pytest tests_browser
+
+$(BROWSER_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e '.[browser]'
+	@touch $(BROWSER_STAMP)
+
+chromium:
+	@sh scripts/ensure-chromium.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache

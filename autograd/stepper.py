@@ -101,7 +101,7 @@ class BackwardStepper:
             f"{format_number(step.grad, p)} and passes {sent}"
         )
 
-    def frame(self, k: int) -> graphviz.Digraph:
+    def frame(self, k: int, caption: bool = True) -> graphviz.Digraph:
         """The graph after step k (0-based): the processed node in red, unknown grads dashed."""
         if not 0 <= k < len(self.steps):
             raise IndexError(f"BackwardStepper: step {k} out of range (0 to {len(self.steps) - 1})")
@@ -114,7 +114,7 @@ class BackwardStepper:
             pending=pending,
             current=plan.index[step.node],
             passed=step.passed,
-            caption=self.caption(k),
+            caption=self.caption(k) if caption else None,
         )
 
     def to_html(self, title: str = "Backward, step by step") -> str:
@@ -123,7 +123,7 @@ class BackwardStepper:
 
         check_graphviz()
         if self.steps:
-            graphs = list(self)
+            graphs = [self.frame(k, caption=False) for k in range(len(self.steps))]  # the page shows it
             captions = [self.caption(k) for k in range(len(self.steps))]
         else:  # a leaf: backward only seeds its gradient
             graphs = [self._plan.digraph(grads={0: 1.0})]

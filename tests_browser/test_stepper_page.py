@@ -1,0 +1,106 @@
+"""The backward stepper's HTML page in a real headless Chromium: the buttons and slider work.
+
+Run with `make test-browser` (it installs chromium, chromium-driver and selenium).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# Quiet, offline, throwaway: no first-run pages, no background requests, no sandbox (root in CI).
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,900",
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not try to download
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    """The page for tanh(x*w + b), made by the command line as a user would."""
+    out = tmp_path_factory.mktemp("page") / "steps.html"
+    subprocess.run(
+        [sys.executable, "-m", "autograd", "tanh(x*w + b)", "x=2", "w=-3", "b=6.88", "--steps", str(out)],
+        check=True, cwd=ROOT, capture_output=True,
+    )
+    return out
+
+
+def highlighted(driver) -> str:
+    """The id (graphviz title) of the value highlighted in the visible frame."""
+    frames = [f for f in driver.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed()]
+    assert len(frames) == 1
+    node = frames[0].find_element(By.CSS_SELECTOR, "g.node.value.current")
+    return node.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+
+
+def counter(driver) -> str:
+    return driver.find_element(By.ID, "counter").text
+
+
+def test_next_moves_the_highlight_and_previous_brings_it_back(browser, page):
+    browser.get(page.as_uri())
+    assert counter(browser) == "1 / 3"
+    first = highlighted(browser)
+    browser.find_element(By.ID, "next").click()
+    assert counter(browser) == "2 / 3"
+    second = highlighted(browser)
+    assert second != first
+    assert browser.find_element(By.ID, "caption").text.startswith("Step 2 of 3")
+    browser.find_element(By.ID, "prev").click()
+    assert highlighted(browser) == first
+
+
+def test_slider_and_play_reach_the_last_step(browser, page):
+    browser.get(page.as_uri())
+    slider = browser.find_element(By.ID, "slider")
+    browser.execute_script(
+        "arguments[0].value = '3'; arguments[0].dispatchEvent(new Event('input'));", slider
+    )
+    assert counter(browser) == "3 / 3"
+    assert not browser.find_element(By.ID, "next").is_enabled()
+    browser.find_element(By.ID, "play").click()  # at the end, Play starts over
+    assert counter(browser) == "1 / 3"
+    WebDriverWait(browser, 10).until(lambda d: counter(d) == "3 / 3")
+
+
+def test_page_loads_nothing_and_logs_no_errors(browser, page):
+    browser.get(page.as_uri())
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name);"
+    )
+    assert resources == []
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
