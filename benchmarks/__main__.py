@@ -5,8 +5,9 @@
     python -m benchmarks --only deep-chain    # one workload (or several)
     python -m benchmarks --profile            # cProfile of one graphgrad mlp-step
 
-Seconds are medians of interleaved samples with the cyclic garbage collector on (each
-sample ends with the collection of its graphs); GC-off figures are printed beside.
+Seconds (process CPU time; `--clock wall` for wall time) are medians of interleaved
+samples with the cyclic garbage collector on, each sample ending with the collection
+of its graphs; GC-off figures are printed beside.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import sys
 import time
 
-from . import report, suite
+from . import harness, report, suite
 
 DEFAULT_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
 
@@ -30,6 +31,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help=f"run only these workloads ({', '.join(suite.WORKLOADS)})")
     p.add_argument("--reps", type=int, default=None,
                    help="samples per case with the GC on (default 5; half as many off)")
+    p.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                   help="seconds of process CPU time (default: steadier on a busy machine) "
+                   "or of wall time")
     p.add_argument("--json", default=DEFAULT_JSON, metavar="PATH",
                    help="where to write the results (default benchmarks/results.json)")
     p.add_argument("--without-micrograd", action="store_true",
@@ -44,6 +48,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     cfg = suite.Config(args.quick, args.reps)
+    harness.use_clock(args.clock)
     engines = suite.Engines(use_micrograd=not args.without_micrograd)
     if args.profile:
         from .profile import profile
@@ -72,8 +77,9 @@ def main(argv: list[str]) -> int:
     print()
     mode = "quick smoke run: figures are not meaningful" if cfg.quick else (
         f"medians of {cfg.reps} samples GC on, {cfg.reps_off} GC off")
-    print(f"{mode}; ratio = micrograd seconds / graphgrad seconds; {elapsed:.0f} s in all")
-    meta = {"quick": cfg.quick, "reps": cfg.reps, "reps_gc_off": cfg.reps_off,
+    print(f"{mode}; seconds of {args.clock} time; ratio = micrograd seconds / graphgrad "
+          f"seconds; {elapsed:.0f} s in all")
+    meta = {"quick": cfg.quick, "clock": args.clock, "reps": cfg.reps, "reps_gc_off": cfg.reps_off,
             "micrograd": engines.micrograd, "workloads": names, "elapsed": elapsed,
             "machine": report.machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     report.write_json(args.json, rows, meta)
