@@ -116,7 +116,7 @@ def module_title(module: Any) -> str:
 class _Scope:
     """One module call in a drawing (all calls of a module within one call of its parent)."""
 
-    __slots__ = ("key", "module", "depth", "parent", "number", "members", "children")
+    __slots__ = ("key", "module", "depth", "parent", "number")
 
     def __init__(self, key: tuple[int, ...], module: Any, parent: _Scope | None, number: int):
         self.key = key
@@ -124,8 +124,6 @@ class _Scope:
         self.depth = len(key) - 2  # key = (top-level piece, id(module 0), ..., id(module d))
         self.parent = parent
         self.number = number  # order of first appearance: names the cluster deterministically
-        self.members: list[int] = []  # indices of the nodes drawn directly inside
-        self.children: list[_Scope] = []
 
 
 def _module_path(module: Any) -> tuple[Any, ...]:
@@ -297,9 +295,7 @@ class _Plan:
                 self.box[i] = self._scope(path[collapse_depth])
                 path = path[:collapse_depth]
             if path and clusters:
-                scope = self._scope(path[-1])
-                scope.members.append(i)
-                self.home[i] = scope
+                self.home[i] = self._scope(path[-1])
         self.boxes = [s for s in self.scopes.values() if s.depth == collapse_depth]
         # Outputs of each box: hidden nodes used outside it (or the root).
         self.box_outputs: dict[int, list[int]] = {b.number: [] for b in self.boxes}
@@ -324,12 +320,9 @@ class _Plan:
             k = k[:-1]
         for k in reversed(missing):  # then make them outermost first
             parent = self.scopes.get(k[:-1]) if len(k) > 2 else None
-            scope = _Scope(k, self.modules.get(k), parent, len(self.scopes))
-            if not self.clusters and scope.depth > 0:
-                scope.parent = None  # boxes are drawn at the top level
-            elif parent is not None:
-                parent.children.append(scope)
-            self.scopes[k] = scope
+            if not self.clusters:
+                parent = None  # no clusters to sit in: boxes are drawn at the top level
+            self.scopes[k] = _Scope(k, self.modules.get(k), parent, len(self.scopes))
         return self.scopes[key]
 
     def _too_big(self, caller: str, max_nodes: int, paths: list[tuple]) -> str:

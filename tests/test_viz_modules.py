@@ -144,3 +144,10 @@ def test_two_calls_of_a_model_are_two_clusters():
     src = draw_dot(loss, collapse_depth=0).source
     boxes = [line for line in record_lines(src) if "module-box" in line]
     assert len(boxes) == 2 and all("MLP" in b for b in boxes)
+
+
+def test_collapsing_without_clusters_draws_the_boxes_at_the_top_level():
+    _, loss = sample_mlp(nouts=(3, 1))
+    src = draw_dot(loss, clusters=False, collapse_depth=1).source
+    assert "subgraph" not in src
+    assert len([line for line in record_lines(src) if "module-box" in line]) == 2
