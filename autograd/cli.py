@@ -374,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         text = args.formula
         values = parse_assignments(args.values)
+        if args.format and not args.output:
+            raise FormulaError(f"--format {args.format} needs -o FILE to write the graph to")
         if args.max_nodes is not None and args.max_nodes < 1:
             raise FormulaError(f"--max-nodes must be at least 1, got {args.max_nodes}")
         result, variables = compute(args.formula, values)

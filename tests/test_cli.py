@@ -67,6 +67,7 @@ def test_cli_formats_rankdir_and_steps(tmp_path):
         (["__import__('os').system('echo hacked')"], "only functions called by name"),
         (["-x", "x=1"], "a formula starting with - needs -- before it"),
         (["x", "x=1", "--format", "gif"], "invalid choice: 'gif'"),
+        (["x", "x=1", "--format", "png"], "--format png needs -o FILE"),
     ],
 )
 def test_cli_bad_input_is_one_clear_error_with_status_2(args, message):
