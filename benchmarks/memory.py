@@ -23,14 +23,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def measure_here(engine: str, nodes: int) -> dict[str, Any]:
     """Build the chain in this process and return its traced size (the graph is kept)."""
-    if engine == "graphgrad":
-        from autograd import Value
-    elif engine == "micrograd":
-        from micrograd.engine import Value
-    else:
+    if engine not in ("graphgrad", "micrograd"):
         raise SystemExit(f"benchmarks.memory: unknown engine {engine!r} (graphgrad or micrograd)")
+    import importlib
+
+    value = importlib.import_module("autograd" if engine == "graphgrad" else "micrograd.engine").Value
     gc.disable()  # nothing here is garbage; spares micrograd's build the collector's passes
-    x = Value(1.0)
+    x = value(1.0)
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     y = deep_chain(x, nodes)

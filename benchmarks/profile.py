@@ -44,9 +44,9 @@ def profile(cfg: Any, eng: Any) -> None:
         engines.insert(0, ("micrograd", eng.mg_mlp(2, mlp.SIZES)))
     print(f"\n== time in the cyclic GC during one mlp-step (median of {samples}, GC on) ==")
     for name, model in engines:
-        got = [timed(lambda m=model: mlp.bare_step(m, points, labels)) for _ in range(samples)]
-        secs = median([s.seconds for s in got])
-        in_gc = median([s.gc_seconds for s in got])
-        share = median([s.gc_seconds / s.seconds for s in got])
+        got = [timed(mlp.step_run(mlp.bare_step, model, points, labels)()) for _ in range(samples)]
+        secs = median([s.seconds for s in got]) or 0.0
+        in_gc = median([s.gc_seconds for s in got]) or 0.0
+        share = median([s.gc_seconds / s.seconds for s in got]) or 0.0
         print(f"{name:18s} {secs:.4f} s per step, {in_gc:.4f} s in the GC ({100 * share:.0f}%), "
               f"{got[-1].collections} collections")

@@ -7,6 +7,7 @@ the same with the collector off.
 
 from __future__ import annotations
 
+import functools
 import random
 import sys
 from collections.abc import Callable
@@ -236,7 +237,7 @@ def scaling(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
         # about the same amount of work in every sample: repeat the small chains
         inner = max(1, min(largest // n, 20))
         cases.append(Case("scaling", "graphgrad", f"deep-chain {n:,} nodes",
-                          lambda n=n: chain.chain_run(eng.Value, n), inner))
+                          functools.partial(chain.chain_run, eng.Value, n), inner))
     _log(f"scaling: timing deep-chain at {', '.join(f'{n:,}' for n in sizes)} nodes …")
     interleave(cases, 1 if cfg.quick else max(3, cfg.reps // 2), 1)
     rows = []
