@@ -136,6 +136,11 @@ class BackwardStepper:
             raise RuntimeError(f"dot returned {len(svgs)} drawings for {len(graphs)} frames")
         return _page(title, svgs, captions)
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the player itself, in an iframe so its script and ids stay apart."""
+        page = html.escape(self.to_html(), quote=True)
+        return f'<iframe srcdoc="{page}" style="width: 100%; height: 32em; border: 0"></iframe>'
+
     def save_html(self, path: str | PathLike[str], title: str = "Backward, step by step") -> Path:
         """Write `to_html()` to `path` (UTF-8) and return the path."""
         target = Path(path)

@@ -109,3 +109,10 @@ def test_stepper_on_a_leaf_has_no_steps_and_still_writes_a_page(tmp_path):
     stepper = BackwardStepper(x)
     assert len(stepper) == 0 and stepper.grads == {x: 1.0}
     assert "root is a leaf" in stepper.to_html()
+
+
+def test_stepper_shows_its_player_in_jupyter():
+    *_, y = graph()
+    shown = BackwardStepper(y)._repr_html_()
+    assert re.fullmatch(r'<iframe srcdoc="[^"]*" style="[^"]*"></iframe>', shown)  # one clean attribute
+    assert "&lt;svg" in shown
