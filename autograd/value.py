@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import ops
-from .engine import MODE, backprop, describe, restore
+from .engine import MODE, _data_of, backprop, describe, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -331,17 +331,13 @@ def _data(x: Operand) -> float:
 
 def add_n(values: Iterable[Operand]) -> Value:
     """The sum of many Values (and numbers) as one graph node."""
-    nodes: list[Value] = []
-    const = 0.0
-    for v in values:
-        if type(v) is Value:
-            nodes.append(v)
-        else:
-            const += _as_float(v, "add_n")
-    if not nodes:
-        return Value(const)
-    out = _node(sum(v.data for v in nodes), ops.ADD_N, tuple(nodes))
-    return out + const if const else out
+    nodes = values if type(values) is list or type(values) is tuple else list(values)
+    if set(map(type, nodes)) != {Value}:  # numbers among them: summed into one constant
+        const = sum(_as_float(v, "add_n") for v in nodes if type(v) is not Value)
+        out = add_n([v for v in nodes if type(v) is Value]) if len(nodes) else Value(0.0)
+        return out + const if const else out
+    out = _node(ops.ADD_N.forward(list(map(_data_of, nodes))), ops.ADD_N, tuple(nodes))
+    return out
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -349,35 +345,33 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
 
     When one side is all plain numbers (a network's inputs), they are folded into the
     node as constants, and a Value bias joins as a weight on the constant input 1.
+    A number bias is added by a second node.
     """
     if len(ws) != len(xs):
         raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
     if not ws:
-        return bias * 1.0 if isinstance(bias, Value) else Value(0.0 if bias is None else bias)
-    values: list[Any]
+        return bias * 1.0 if type(bias) is Value else Value(0.0 if bias is None else bias)
     w_types, x_types = set(map(type, ws)), set(map(type, xs))
-    b_is_value = type(bias) is Value
-    if Value not in x_types and w_types == {Value}:
-        values, consts, const_types = list(ws), xs, x_types
-    elif Value not in w_types and x_types == {Value}:
-        values, consts, const_types = list(xs), ws, w_types
-    else:  # Values on both sides (numbers among them become leaves)
-        parents: list[Any] = [v if type(v) is Value else Value(v) for v in (*ws, *xs)]  # type: ignore[arg-type]
-        if b_is_value:
-            parents.append(bias)
-        op = ops.AFFINE if b_is_value else ops.DOT
-        out = _node(op.forward([p.data for p in parents]), op, tuple(parents))
-        return out if bias is None or b_is_value else out + bias
-    if const_types <= {float, int}:
-        cs = list(consts)
-    else:
-        cs = [_as_float(c, "dot") for c in consts]
-    if b_is_value:
-        values.append(bias)
-        cs.append(1.0)  # b = b * 1: a weight on the constant input 1
-    data = ops.DOT_CONST.forward([v.data for v in values], cs)
-    out = _node(data, ops.DOT_CONST, tuple(values), tuple(cs))
-    return out if bias is None or b_is_value else out + bias
+    with_bias = type(bias) is Value
+    if Value in x_types and Value in w_types:  # Values on both sides
+        if len(w_types) > 1 or len(x_types) > 1:  # numbers among them become leaves
+            ws = [w if type(w) is Value else Value(w) for w in ws]  # type: ignore[arg-type]
+            xs = [x if type(x) is Value else Value(x) for x in xs]  # type: ignore[arg-type]
+        op = ops.AFFINE if with_bias else ops.DOT
+        parents = (*ws, *xs, bias) if with_bias else (*ws, *xs)
+        out = _node(op.forward(list(map(_data_of, parents))), op, parents)  # type: ignore[arg-type]
+    else:  # one side all numbers: constants in the node
+        values, consts, const_types = (ws, xs, x_types) if Value in w_types else (xs, ws, w_types)
+        if not const_types <= {float, int}:
+            consts = [_as_float(c, "dot") for c in consts]
+        if with_bias:
+            # b = b * 1: the bias is a weight on the constant input 1
+            values, consts = (*values, bias), (*consts, 1.0)
+        parents = tuple(values)
+        cs = tuple(consts)
+        data = ops.DOT_CONST.forward(list(map(_data_of, parents)), cs)
+        out = _node(data, ops.DOT_CONST, parents, cs)  # type: ignore[arg-type]
+    return out if bias is None or with_bias else out + bias
 
 
 # ---------------------------------------------------------------------------
