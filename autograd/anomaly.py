@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-from .engine import using_mode
+from .engine import describe, using_mode
 
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
 # Library code that is not the user's: the engine, and nn beside it.
@@ -71,12 +71,7 @@ def _location(frame: Frame | None) -> str:
 
 def _operands(node: Any) -> str:
     """`log(5e-324)`: the op with its input values (and folded constant), every digit kept."""
-    args = [repr(p.data) for p in node._parents[:4]]
-    if len(node._parents) > 4:
-        args.append(f"… {len(node._parents)} operands")
-    if isinstance(node._arg, float):
-        args.append(repr(node._arg))
-    return f"{node._op.name}({', '.join(args)})"
+    return describe(node)
 
 
 def _trace(where: tuple[Frame, ...]) -> str:
@@ -127,11 +122,5 @@ def detect_anomaly(depth: int = 3) -> Iterator[None]:
     try:
         with using_mode(on_node=on_node, on_grad=on_grad):
             yield
-    except FloatingPointError as exc:
-        # The engine adds `backward of …` to errors raised in backward: show ours as it was.
-        cause = exc.__cause__
-        if isinstance(cause, AnomalyError) and cause.node is not None and exc is not cause:
-            raise cause from None
-        raise
     finally:
         created.clear()  # the side table (and the nodes it keeps alive) goes with the block

@@ -1,8 +1,17 @@
 """The engine: recording modes, iterative topological order and the backward pass.
 
 Nothing here recurses, so graphs of any depth work at the default recursion limit.
-The engine sees nodes only through their slots (`data`, `grad`, `_op`, `_parents`,
-`_arg`), so it does not import `Value`.
+The engine sees nodes only through their slots, so it does not import `Value`. A node
+made by `op` keeps its inputs in two slots, by `op.kind`:
+
+    UNARY        _x = the parent
+    UNARY_CONST  _x = the parent,   _y = the folded constant c
+    BINARY       _x, _y = the two parents
+    NARY         _x = a tuple of parents
+    NARY_CONST   _x = a tuple of parents, _y = a tuple of constants
+
+(no tuple for one or two parents: one object fewer per node for memory and for the
+cyclic garbage collector to traverse). `parents_of(node)` gives them as a tuple.
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ class Mode:
     def adopt(self, node: Any) -> None:
         """Apply this mode to a node just created."""
         if not self.record:
-            node._op, node._parents, node._arg = None, (), None
+            node._op = node._x = node._y = None
         node._scope = self.scope
         if self.on_node is not None:
             self.on_node(node)
@@ -83,8 +92,25 @@ def is_grad_enabled() -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Topological order
+# A node's inputs, and topological order
 # ---------------------------------------------------------------------------
+
+
+def parents_of(node: Any) -> tuple[Any, ...]:
+    """The Values `node` was computed from, in argument order (() for a leaf)."""
+    op = node._op
+    if op is None:
+        return ()
+    kind = op.kind
+    if kind >= NARY:
+        return node._x
+    return (node._x, node._y) if kind == BINARY else (node._x,)
+
+
+def constant_of(node: Any) -> Any:
+    """The plain number (or tuple of numbers) folded into `node`, else None."""
+    op = node._op
+    return node._y if op is not None and op.kind in (UNARY_CONST, NARY_CONST) else None
 
 
 def topological_order(root: Any) -> list[Any]:
@@ -98,17 +124,31 @@ def topological_order(root: Any) -> list[Any]:
     entered: set[Any] = set()
     placed: set[Any] = set()
     stack = [root]
+    push = stack.append
     while stack:
         node = stack.pop()
-        if node not in entered:
-            entered.add(node)
-            stack.append(node)  # popped again once its parents are placed
-            for parent in node._parents:
-                if parent not in entered:
-                    stack.append(parent)
-        elif node not in placed:
+        if node in entered:
+            if node not in placed:  # its second pop: every parent is placed
+                placed.add(node)
+                order.append(node)
+            continue
+        entered.add(node)
+        op = node._op
+        if op is None:  # a leaf goes straight in
             placed.add(node)
             order.append(node)
+            continue
+        push(node)  # popped again once its parents are placed
+        kind = op.kind
+        if kind >= NARY:
+            for parent in node._x:
+                if parent not in entered:
+                    push(parent)
+        else:  # parents_of(node), inlined
+            if node._x not in entered:
+                push(node._x)
+            if kind == BINARY and node._y not in entered:
+                push(node._y)
     return order
 
 
@@ -118,31 +158,27 @@ def topological_order(root: Any) -> list[Any]:
 
 
 def local_gradients(node: Any, g: Any, create_graph: bool) -> Any:
-    """The gradients `node` passes to each of its parents, given its own gradient `g`.
+    """The gradients `node` passes to each of `parents_of(node)`, given its own gradient `g`.
 
     With `create_graph`, the rule runs on the Values themselves and builds a graph.
     """
     op = node._op
     kind = op.kind
-    parents = node._parents
-    if create_graph:
-        out: Any = node
-        xs: Any = parents
-    else:
-        out = node.data
-        xs = list(map(_data_of, parents)) if kind >= NARY else parents
+    x = node._x
+    if create_graph:  # the rule sees Values: the output node and the parents
+        if kind == UNARY or kind == NARY:
+            return op.vjp(g, node, x)
+        return op.vjp(g, node, x, node._y)  # binary: y is a parent; else the constant(s)
+    out = node.data
     if kind == UNARY:
-        return op.vjp(g, out, xs[0] if create_graph else xs[0].data)
+        return op.vjp(g, out, x.data)
     if kind == UNARY_CONST:
-        return op.vjp(g, out, xs[0] if create_graph else xs[0].data, node._arg)
+        return op.vjp(g, out, x.data, node._y)
     if kind == BINARY:
-        if create_graph:
-            return op.vjp(g, out, xs[0], xs[1])
-        return op.vjp(g, out, xs[0].data, xs[1].data)
+        return op.vjp(g, out, x.data, node._y.data)
     if kind == NARY:
-        return op.vjp(g, out, xs)
-    assert kind == NARY_CONST
-    return op.vjp(g, out, xs, node._arg)
+        return op.vjp(g, out, list(map(_data_of, x)))
+    return op.vjp(g, out, list(map(_data_of, x)), node._y)
 
 
 def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
@@ -155,48 +191,54 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
     order[-1].grad = seed
     mode = MODE.get()
     on_grad = None if mode is None else mode.on_grad
+    if create_graph or on_grad is not None:
+        for node in reversed(order):
+            if node._op is None or create_graph and type(node.grad) is float:
+                continue  # a leaf, or (create_graph) a node no path reaches
+            try:
+                local = local_gradients(node, node.grad, create_graph)
+            except (ArithmeticError, ValueError) as exc:
+                raise _backward_error(node, exc) from exc
+            if on_grad is not None:
+                on_grad(node, local)  # its errors (anomalies) pass through as they are
+            for parent, gp in zip(parents_of(node), local):
+                total = parent.grad
+                # in a create_graph pass, 0.0 means "nothing yet": avoid a 0.0 + g node
+                parent.grad = gp if create_graph and type(total) is float else total + gp
+        return
+    # The float pass, local_gradients inlined: this loop is most of backward().
     node = None
     try:
-        if create_graph or on_grad is not None:
-            for node in reversed(order):
-                if node._op is None or type(node.grad) is float and create_graph:
-                    continue  # a leaf, or (create_graph) a node no path reaches
-                local = local_gradients(node, node.grad, create_graph)
-                if on_grad is not None:
-                    on_grad(node, local)
-                for parent, gp in zip(node._parents, local):
-                    total = parent.grad
-                    # in a create_graph pass, 0.0 means "nothing yet": avoid a 0.0 + g node
-                    parent.grad = gp if create_graph and type(total) is float else total + gp
-            return
-        # The float pass, with the common kinds inlined: this loop is most of backward().
         for node in reversed(order):
             op = node._op
             if op is None:
                 continue  # a leaf: its gradient is complete, nothing to pass on
             kind = op.kind
+            x = node._x
             if kind == BINARY:
-                x, y = node._parents
+                y = node._y
                 gx, gy = op.vjp(node.grad, node.data, x.data, y.data)
                 x.grad += gx
                 y.grad += gy
             elif kind == UNARY_CONST:
-                (x,) = node._parents
-                x.grad += op.vjp(node.grad, node.data, x.data, node._arg)[0]
+                x.grad += op.vjp(node.grad, node.data, x.data, node._y)[0]
             elif kind == UNARY:
-                (x,) = node._parents
                 x.grad += op.vjp(node.grad, node.data, x.data)[0]
             else:  # n-ary: a sum, a dot product, a neuron's w·x + b
-                parents = node._parents
-                datas = list(map(_data_of, parents))
+                datas = list(map(_data_of, x))
                 if kind == NARY:
                     local = op.vjp(node.grad, node.data, datas)
                 else:
-                    local = op.vjp(node.grad, node.data, datas, node._arg)
-                for parent, gp in zip(parents, local):
+                    local = op.vjp(node.grad, node.data, datas, node._y)
+                for parent, gp in zip(x, local):
                     parent.grad += gp
     except (ArithmeticError, ValueError) as exc:
-        raise type(exc)(f"backward of {describe(node)}: {exc}") from exc
+        raise _backward_error(node, exc) from exc
+
+
+def _backward_error(node: Any, exc: Exception) -> Exception:
+    """The same kind of error, saying which node's rule failed."""
+    return type(exc)(f"backward of {describe(node)}: {exc}")
 
 
 def backprop(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any], list[Any]]:
@@ -227,15 +269,19 @@ def restore(order: list[Any], carried: list[Any]) -> None:
         node.grad = grad
 
 
-def describe(node: Any) -> str:
-    """`op(operands)` for error messages, e.g. `log(-1.5)` or `pow_const(0.0, -1.0)`."""
+def describe(node: Any, number: Callable[[float], str] = repr) -> str:
+    """`op(operands)` for messages, e.g. `log(-1.5)` or `pow_const(0.0, -1.0)`.
+
+    `number` formats each operand (every digit by default).
+    """
     if node is None or node._op is None:
         return repr(node)
-    args = [repr(p.data) for p in node._parents[:4]]
-    if len(node._parents) > 4:
-        args.append(f"… {len(node._parents)} operands")
-    if node._arg is not None and node._op.kind == UNARY_CONST:
-        args.append(repr(node._arg))
+    parents = parents_of(node)
+    args = [number(p.data) for p in parents[:4]]
+    if len(parents) > 4:
+        args.append(f"… {len(parents)} operands")
+    if node._op.kind == UNARY_CONST:
+        args.append(number(node._y))
     return f"{node._op.name}({', '.join(args)})"
 
 
@@ -251,9 +297,6 @@ def mark_outputs(outputs: Any, owner: Any) -> None:
     and its marked outputs belong to it, which is how drawings find modules (the
     owner exposes `scope_name` and `scope_parent`). Costs nothing when not drawing.
     """
-    if type(outputs) is list or type(outputs) is tuple:
-        for out in outputs:
-            if getattr(out, "_scope", False) is None:
-                out._scope = owner
-    elif getattr(outputs, "_scope", False) is None:
-        outputs._scope = owner
+    for out in outputs if type(outputs) is list or type(outputs) is tuple else (outputs,):
+        if getattr(out, "_scope", False) is None:  # a Value not claimed yet
+            out._scope = owner

@@ -14,8 +14,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .engine import local_gradients, topological_order
-from .ops import UNARY_CONST
+from .engine import describe, local_gradients, parents_of, topological_order
 from .viz import DEFAULT_MAX_NODES, _Plan, check_graphviz, format_number
 
 if TYPE_CHECKING:
@@ -65,9 +64,9 @@ class BackwardStepper:
                 continue  # a leaf passes nothing on: not a step, as in the engine
             i = index[node]
             passed = tuple(local_gradients(node, grads[i], False))
-            for parent, gp in zip(node._parents, passed):
+            for parent, gp in zip(parents_of(node), passed):
                 grads[index[parent]] += gp  # accumulate exactly as the engine does
-            for j in {index[p] for p in node._parents}:
+            for j in {index[p] for p in parents_of(node)}:
                 waiting[j] -= 1
                 state[j] = "final" if waiting[j] == 0 else "partial"
             self.steps.append(Step(node, grads[i], passed))
@@ -94,7 +93,7 @@ class BackwardStepper:
         step = self.steps[k]
         p = self._plan.precision
         sent = ", ".join(
-            f"{format_number(g, p)} to {_name(parent)}" for parent, g in zip(step.node._parents, step.passed)
+            f"{format_number(g, p)} to {_name(parent)}" for parent, g in zip(parents_of(step.node), step.passed)
         )
         return (
             f"Step {k + 1} of {len(self.steps)}: {_short(step.node)} has grad "
@@ -155,12 +154,7 @@ def backward_steps(root: Any, rankdir: str = "LR", **options: Any) -> Iterator[g
 
 def _short(node: Any) -> str:
     """`tanh(0.88)`: the op and its operands, briefly (the engine's `describe` gives every digit)."""
-    args = [f"{p.data:.4g}" for p in node._parents[:4]]
-    if len(node._parents) > 4:
-        args.append(f"… {len(node._parents)} operands")
-    if node._op.kind == UNARY_CONST:
-        args.append(f"{node._arg:g}")
-    return f"{node._op.name}({', '.join(args)})"
+    return describe(node, lambda v: f"{v:.4g}")
 
 
 def _name(node: Any) -> str:

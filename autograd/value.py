@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import ops
-from .engine import MODE, _data_of, backprop, describe, restore
+from .engine import MODE, _data_of, backprop, describe, parents_of, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -50,7 +50,8 @@ class Value:
         label: an optional name, shown when the graph is drawn.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_arg", "_scope")
+    # _op, _x, _y: the primitive and its inputs (see autograd.engine); _scope: nn module
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_scope")
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
 
     data: float
@@ -73,8 +74,8 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
-        self._arg: Any = None
+        self._x: Any = None
+        self._y: Any = None
         self._scope: Any = None
         mode = MODE.get()
         if mode is not None:
@@ -90,7 +91,7 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in argument order."""
-        return self._parents
+        return parents_of(self)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -237,15 +238,15 @@ class Value:
 _new = object.__new__
 
 
-def _node(data: float, op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
-    """A new non-leaf node (skips Value.__init__'s checks: data is a float already)."""
+def _node(data: float, op: Op, x: Any, y: Any = None) -> Value:
+    """A new node made by `op` from inputs `x`, `y` (see autograd.engine for the layout)."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
-    out._parents = parents
-    out._arg = arg
+    out._x = x
+    out._y = y
     out._scope = None
     mode = MODE.get()
     if mode is not None:
@@ -253,19 +254,22 @@ def _node(data: float, op: Op, parents: tuple[Value, ...], arg: Any = None) -> V
     return out
 
 
+# _unary, _binary and _with_const end with _node's body inlined: creating nodes is most
+# of a forward pass, and the call costs about 15% of it (see benchmarks/).
+
+
 def _unary(op: Op, x: Value) -> Value:
     try:
         data = op.forward(x.data)
     except (ArithmeticError, ValueError) as exc:
         raise _fail(op, exc, x.data) from None
-    # _node(data, op, (x,)), inlined: creating nodes is most of a forward pass
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
-    out._parents = (x,)
-    out._arg = None
+    out._x = x
+    out._y = None
     out._scope = None
     mode = MODE.get()
     if mode is not None:
@@ -278,14 +282,13 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
         data = op.forward(x.data, y.data)
     except (ArithmeticError, ValueError) as exc:
         raise _fail(op, exc, x.data, y.data) from None
-    # _node(data, op, (x, y)), inlined
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
-    out._parents = (x, y)
-    out._arg = None
+    out._x = x
+    out._y = y
     out._scope = None
     mode = MODE.get()
     if mode is not None:
@@ -305,14 +308,13 @@ def _with_const(op: Op, x: Value, c: Any) -> Any:
         if op is ops.RDIV_CONST or op is ops.RPOW_CONST:
             raise _fail(op, exc, c, x.data) from None
         raise _fail(op, exc, x.data, c) from None
-    # _node(data, op, (x,), c), inlined
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
-    out._parents = (x,)
-    out._arg = c
+    out._x = x
+    out._y = c
     out._scope = None
     mode = MODE.get()
     if mode is not None:
@@ -331,13 +333,14 @@ def _data(x: Operand) -> float:
 
 def add_n(values: Iterable[Operand]) -> Value:
     """The sum of many Values (and numbers) as one graph node."""
-    nodes = values if type(values) is list or type(values) is tuple else list(values)
-    if set(map(type, nodes)) != {Value}:  # numbers among them: summed into one constant
-        const = sum(_as_float(v, "add_n") for v in nodes if type(v) is not Value)
-        out = add_n([v for v in nodes if type(v) is Value]) if len(nodes) else Value(0.0)
+    items: Sequence[Any] = values if type(values) in (list, tuple) else list(values)  # type: ignore[assignment]
+    if set(map(type, items)) != {Value}:  # numbers among them: summed into one constant
+        const = sum(_as_float(v, "add_n") for v in items if type(v) is not Value)
+        nodes = [v for v in items if type(v) is Value]
+        out = add_n(nodes) if nodes else Value(0.0)
         return out + const if const else out
-    out = _node(ops.ADD_N.forward(list(map(_data_of, nodes))), ops.ADD_N, tuple(nodes))
-    return out
+    parents = tuple(items)
+    return _node(ops.ADD_N.forward(list(map(_data_of, parents))), ops.ADD_N, parents)
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -350,27 +353,26 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
     if len(ws) != len(xs):
         raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
     if not ws:
-        return bias * 1.0 if type(bias) is Value else Value(0.0 if bias is None else bias)
+        return bias * 1.0 if type(bias) is Value else Value(0.0 if bias is None else bias)  # type: ignore[operator, arg-type]
     w_types, x_types = set(map(type, ws)), set(map(type, xs))
     with_bias = type(bias) is Value
+    parents: tuple[Any, ...]
     if Value in x_types and Value in w_types:  # Values on both sides
         if len(w_types) > 1 or len(x_types) > 1:  # numbers among them become leaves
             ws = [w if type(w) is Value else Value(w) for w in ws]  # type: ignore[arg-type]
             xs = [x if type(x) is Value else Value(x) for x in xs]  # type: ignore[arg-type]
         op = ops.AFFINE if with_bias else ops.DOT
         parents = (*ws, *xs, bias) if with_bias else (*ws, *xs)
-        out = _node(op.forward(list(map(_data_of, parents))), op, parents)  # type: ignore[arg-type]
+        out = _node(op.forward(list(map(_data_of, parents))), op, parents)
     else:  # one side all numbers: constants in the node
         values, consts, const_types = (ws, xs, x_types) if Value in w_types else (xs, ws, w_types)
         if not const_types <= {float, int}:
             consts = [_as_float(c, "dot") for c in consts]
         if with_bias:
             # b = b * 1: the bias is a weight on the constant input 1
-            values, consts = (*values, bias), (*consts, 1.0)
-        parents = tuple(values)
-        cs = tuple(consts)
-        data = ops.DOT_CONST.forward(list(map(_data_of, parents)), cs)
-        out = _node(data, ops.DOT_CONST, parents, cs)  # type: ignore[arg-type]
+            values, consts = (*values, bias), (*consts, 1.0)  # type: ignore[assignment, arg-type]
+        parents, cs = tuple(values), tuple(consts)
+        out = _node(ops.DOT_CONST.forward(list(map(_data_of, parents)), cs), ops.DOT_CONST, parents, cs)
     return out if bias is None or with_bias else out + bias
 
 

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .engine import constant_of, parents_of
 from .ops import NARY_CONST, UNARY_CONST
 
 if TYPE_CHECKING:
@@ -88,12 +89,13 @@ def op_label(node: Any) -> str:
     """What an operation node shows: its symbol, with any folded constants."""
     op = node._op
     if op.kind == UNARY_CONST:
-        c = _constant(node._arg)
+        c = _constant(constant_of(node))
         # `c / x` and `c ** x` read with the constant first
         return f"{c} {op.symbol}" if op.formula.startswith("c ") else f"{op.symbol} {c}"
     if op.kind == NARY_CONST:
-        cs = [_constant(c) for c in node._arg[:4]]
-        more = f", … {len(node._arg)}" if len(node._arg) > 4 else ""
+        consts = constant_of(node)
+        cs = [_constant(c) for c in consts[:4]]
+        more = f", … {len(consts)}" if len(consts) > 4 else ""
         return f"{op.symbol} ({', '.join(cs)}{more})"
     return str(op.symbol)
 
@@ -209,7 +211,7 @@ def _scope_paths(
     pieces = _UnionFind(n)
     for i, node in enumerate(order):
         if chains[i]:
-            for p in node._parents:
+            for p in parents_of(node):
                 j = index[p]
                 if chains[j] and chains[j][0] is chains[i][0]:
                     pieces.union(i, j)
@@ -263,7 +265,7 @@ class _Plan:
             raise ValueError(f"{caller}: rankdir must be one of {', '.join(_RANKDIRS)}, got {rankdir!r}")
         if collapse_depth is not None and (type(collapse_depth) is not int or collapse_depth < 0):
             raise ValueError(f"{caller}: collapse_depth must be an int >= 0 or None, got {collapse_depth!r}")
-        if not hasattr(root, "_parents"):
+        if not hasattr(root, "_op"):
             raise TypeError(f"{caller}: expected a Value, got {type(root).__name__}")
         self.rankdir = rankdir
         self.precision = precision
@@ -273,7 +275,7 @@ class _Plan:
         n = len(order)
         self.consumers = consumers = [[] for _ in range(n)]  # type: list[list[int]]
         for i, node in enumerate(order):
-            for p in node._parents:
+            for p in parents_of(node):
                 users = consumers[index[p]]
                 if not users or users[-1] != i:
                     users.append(i)
@@ -480,7 +482,7 @@ class _Plan:
                 continue
             if box is None:
                 head = f"v{i}op"
-                for k, p in enumerate(node._parents):  # parent order: `a + a` shows two edges
+                for k, p in enumerate(parents_of(node)):  # parent order: `a + a` shows two edges
                     j = index[p]
                     if i == current:
                         label = format_number(passed[k] if k < len(passed) else None, self.precision)
@@ -494,7 +496,7 @@ class _Plan:
                     dot.edge(head, f"v{i}")
             else:
                 head = f"m{box.number}"
-                for p in node._parents:
+                for p in parents_of(node):
                     j = index[p]
                     other = self.box[j]
                     if other is box:
@@ -520,13 +522,13 @@ def drawing_order(root: Any) -> list[Any]:
     """
     order: list[Any] = []
     visited = {root}
-    stack = [(root, iter(root._parents))]  # a node and the parents still to visit
+    stack = [(root, iter(parents_of(root)))]  # a node and the parents still to visit
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             if parent not in visited:
                 visited.add(parent)
-                stack.append((parent, iter(parent._parents)))
+                stack.append((parent, iter(parents_of(parent))))
                 break
         else:  # every parent placed: the node follows them
             stack.pop()

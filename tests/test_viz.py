@@ -99,7 +99,7 @@ def test_draw_dot_colours_leaves_intermediates_and_root():
     ids = {n: f"v{i}" for i, n in enumerate(drawing_order(y))}
     assert f'fillcolor="{LEAF_COLOUR}"' in found[ids[x]]
     assert f'fillcolor="{ROOT_COLOUR}"' in found[ids[y]]
-    assert f'fillcolor="{INNER_COLOUR}"' in found[ids[y._parents[0]]]
+    assert f'fillcolor="{INNER_COLOUR}"' in found[ids[y.parents[0]]]
 
 
 def test_draw_dot_escapes_record_characters_in_labels():

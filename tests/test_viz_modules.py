@@ -114,7 +114,7 @@ def test_mlp_collapsed_at_depth_1_reads_as_a_layer_diagram():
 
 def test_mlp_collapsed_box_shows_output_values():
     model, loss = sample_mlp()
-    out = loss._parents[0]._parents[0]  # the MLP's output, under `- 1.0` and `** 2`
+    out = loss.parents[0].parents[0]  # the MLP's output, under `- 1.0` and `** 2`
     src = draw_dot(loss, collapse_depth=1).source
     box = next(line for line in record_lines(src) if "layers.2" in line)
     assert f"{out.data:.4f}" in box and f"grad {out.grad:.4f}" in box
