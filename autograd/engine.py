@@ -113,32 +113,35 @@ def constant_of(node: Any) -> Any:
     return node._y if op is not None and op.kind in (UNARY_CONST, NARY_CONST) else None
 
 
+_PLACE_NEXT = object()  # a stack marker: the node just below it is ready to be placed
+
+
 def topological_order(root: Any) -> list[Any]:
     """Every node `root` depends on, each after all of its parents (iterative depth-first).
 
-    A node is pushed once to enter it (its unvisited parents are pushed above it) and
-    popped a second time, after all of them, to place it. The stack holds only nodes,
-    so a deep graph allocates no per-node containers (which would wake the cyclic GC).
+    Entering a node pushes it, a marker, then its parents not entered yet; by the time
+    the marker comes off the stack every parent is placed, so the node can follow.
+    The stack holds only nodes, so a deep graph allocates no per-node containers
+    (which would wake the cyclic garbage collector).
     """
     order: list[Any] = []
     entered: set[Any] = set()
-    placed: set[Any] = set()
     stack = [root]
-    push = stack.append
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        if node in entered:
-            if node not in placed:  # its second pop: every parent is placed
-                placed.add(node)
-                order.append(node)
+        node = pop()
+        if node is _PLACE_NEXT:
+            order.append(pop())
             continue
+        if node in entered:
+            continue  # pushed by two children before it was entered
         entered.add(node)
         op = node._op
         if op is None:  # a leaf goes straight in
-            placed.add(node)
             order.append(node)
             continue
-        push(node)  # popped again once its parents are placed
+        push(node)
+        push(_PLACE_NEXT)
         kind = op.kind
         if kind >= NARY:
             for parent in node._x:

@@ -6,6 +6,8 @@ import gc
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd import Value, gradients, is_grad_enabled, no_grad, topological_order
 
@@ -189,3 +191,26 @@ def test_graph_has_no_reference_cycles():
     finally:
         gc.enable()
     assert gc.collect() == 0
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*a")), min_size=1, max_size=60))
+def test_topological_order_of_random_dags(steps):
+    """Each new node uses two random earlier ones (shared freely): every node reachable
+    from the root appears once, after its parents, and backward matches finite sums."""
+    nodes = [Value(0.5), Value(-1.5), Value(2.0)]
+    for i, j, kind in steps:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        nodes.append(a + b if kind == "+" else a * 0.5 + b if kind == "a" else (a * b).tanh())
+    root = nodes[-1]
+    order = topological_order(root)
+    position = {id(n): k for k, n in enumerate(order)}
+    assert len(position) == len(order) and order[-1] is root
+    reachable, stack = {id(root)}, [root]
+    while stack:
+        for p in stack.pop().parents:
+            if id(p) not in reachable:
+                reachable.add(id(p))
+                stack.append(p)
+    assert set(position) == reachable
+    for node in order:
+        assert all(position[id(p)] < position[id(node)] for p in node.parents)
