@@ -300,6 +300,9 @@ def mark_outputs(outputs: Any, owner: Any) -> None:
     and its marked outputs belong to it, which is how drawings find modules (the
     owner exposes `scope_name` and `scope_parent`). Costs nothing when not drawing.
     """
-    for out in outputs if type(outputs) is list or type(outputs) is tuple else (outputs,):
-        if getattr(out, "_scope", False) is None:  # a Value not claimed yet
-            out._scope = owner
+    if type(outputs) is list or type(outputs) is tuple:
+        for out in outputs:
+            if getattr(out, "_scope", False) is None:  # a Value not claimed yet
+                out._scope = owner
+    elif getattr(outputs, "_scope", False) is None:
+        outputs._scope = owner

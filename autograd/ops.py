@@ -1,6 +1,7 @@
 """The primitive table: every differentiable operation, its forward rule and its local gradients.
 
-Each row is an `Op`. `forward` works on floats. `vjp` ("vector-Jacobian product")
+Each row is an `Op`. `forward` works on floats (an n-ary row's forward takes its
+inputs as iterables, e.g. the w's and the x's of a dot product). `vjp` ("vector-Jacobian product")
 receives the incoming gradient `g`, the output `out` and the inputs, and returns the
 gradient for each parent. Rules use only generic arithmetic (and the generic helpers
 below), so the same row runs on floats for a plain backward pass and on Values when
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # How the engine calls an op's rules (the inputs after `g, out`):
@@ -116,9 +117,8 @@ def _rpow(x: float, c: float) -> float:
     return _pow(c, x)
 
 
-def _dot(xs: list[float]) -> float:
-    n = len(xs) // 2  # parents are w_1..w_n, x_1..x_n
-    return sum(map(operator.mul, xs[:n], xs[n:]), 0.0)
+def _dot(ws: Iterable[float], xs: Iterable[float]) -> float:
+    return sum(map(operator.mul, ws, xs), 0.0)
 
 
 def _dot_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
@@ -127,9 +127,8 @@ def _dot_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
     return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
 
 
-def _affine(xs: list[float]) -> float:
-    n = len(xs) // 2  # parents are w_1..w_n, x_1..x_n, b
-    return sum(map(operator.mul, xs[:n], xs[n:-1]), xs[-1])
+def _affine(ws: Iterable[float], xs: Iterable[float], b: float) -> float:
+    return sum(map(operator.mul, ws, xs), b)
 
 
 def _affine_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
@@ -248,8 +247,7 @@ DOT = Op("dot", "·", NARY, _dot,
 AFFINE = Op("affine", "·+", NARY, _affine,
             _affine_vjp,
             "w_1 x_1 + … + w_n x_n + b", "x_i for w_i, w_i for x_i, 1 for b")
-DOT_CONST = Op("dot_const", "·", NARY_CONST,
-               lambda xs, cs: sum(map(operator.mul, xs, cs), 0.0),
+DOT_CONST = Op("dot_const", "·", NARY_CONST, _dot,
                lambda g, out, xs, cs: [g * c for c in cs],
                "x_1 c_1 + … + x_n c_n", "c_i")
 

@@ -340,7 +340,7 @@ def add_n(values: Iterable[Operand]) -> Value:
         out = add_n(nodes) if nodes else Value(0.0)
         return out + const if const else out
     parents = tuple(items)
-    return _node(ops.ADD_N.forward(list(map(_data_of, parents))), ops.ADD_N, parents)
+    return _node(ops.ADD_N.forward(map(_data_of, parents)), ops.ADD_N, parents)
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -361,9 +361,11 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
         if len(w_types) > 1 or len(x_types) > 1:  # numbers among them become leaves
             ws = [w if type(w) is Value else Value(w) for w in ws]  # type: ignore[arg-type]
             xs = [x if type(x) is Value else Value(x) for x in xs]  # type: ignore[arg-type]
-        op = ops.AFFINE if with_bias else ops.DOT
-        parents = (*ws, *xs, bias) if with_bias else (*ws, *xs)
-        out = _node(op.forward(list(map(_data_of, parents))), op, parents)
+        w_data, x_data = map(_data_of, ws), map(_data_of, xs)
+        if with_bias:
+            out = _node(ops.AFFINE.forward(w_data, x_data, bias.data), ops.AFFINE, (*ws, *xs, bias))  # type: ignore[union-attr]
+        else:
+            out = _node(ops.DOT.forward(w_data, x_data), ops.DOT, (*ws, *xs))
     else:  # one side all numbers: constants in the node
         values, consts, const_types = (ws, xs, x_types) if Value in w_types else (xs, ws, w_types)
         if not const_types <= {float, int}:
@@ -372,7 +374,7 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = Non
             # b = b * 1: the bias is a weight on the constant input 1
             values, consts = (*values, bias), (*consts, 1.0)  # type: ignore[assignment, arg-type]
         parents, cs = tuple(values), tuple(consts)
-        out = _node(ops.DOT_CONST.forward(list(map(_data_of, parents)), cs), ops.DOT_CONST, parents, cs)
+        out = _node(ops.DOT_CONST.forward(map(_data_of, parents), cs), ops.DOT_CONST, parents, cs)
     return out if bias is None or with_bias else out + bias
 
 
