@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from .ops import BINARY, NARY, NARY_CONST, UNARY, UNARY_CONST
+from .ops import ADD_CONST, BINARY, MUL_CONST, NARY, NARY_CONST, UNARY, UNARY_CONST
 
 # ---------------------------------------------------------------------------
 # Recording modes. The common case (record everything, no scope, no anomaly
@@ -223,6 +223,12 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
                 gx, gy = op.vjp(node.grad, node.data, x.data, y.data)
                 x.grad += gx
                 y.grad += gy
+            # x + c and x * c (also x - c, -x) are most of a long chain: their rules
+            # inlined here halve this loop's time on one (tests check they agree)
+            elif op is ADD_CONST:
+                x.grad += node.grad
+            elif op is MUL_CONST:
+                x.grad += node.grad * node._y
             elif kind == UNARY_CONST:
                 x.grad += op.vjp(node.grad, node.data, x.data, node._y)[0]
             elif kind == UNARY:
