@@ -54,15 +54,18 @@ def make_rng(seed: int | random.Random | None) -> random.Random:
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
-def _wrong_inputs(module: Neuron | Layer | MLP, x: Any) -> None:
-    """Raise for an input that is not `module.nin` numbers (never truncate like zip)."""
-    name = type(module).__name__
-    if not hasattr(x, "__len__"):
+def _check_inputs(module: Neuron | Layer | MLP, x: Any) -> None:
+    """Raise unless `x` is `module.nin` numbers or Values (never truncate like zip)."""
+    try:
+        if len(x) == module.nin:
+            return
+    except TypeError:  # no length: a single number or Value, a generator
+        name = type(module).__name__
         raise TypeError(
             f"{name}: expected a sequence of {module.nin} numbers or Values, "
             f"got {type(x).__name__}"
-        )
-    raise ValueError(f"{name}: expected {module.nin} inputs, got {len(x)}")
+        ) from None
+    raise ValueError(f"{type(module).__name__}: expected {module.nin} inputs, got {len(x)}")
 
 
 class Neuron(Module):
@@ -93,12 +96,7 @@ class Neuron(Module):
 
     def forward(self, x: Sequence[Any]) -> Value:
         """act(w · x + b) for one sample `x` of `nin` numbers or Values."""
-        try:
-            ok = len(x) == self.nin
-        except TypeError:  # no length: a single number or Value, a generator
-            ok = False
-        if not ok:
-            _wrong_inputs(self, x)
+        _check_inputs(self, x)
         z = dot(self.w, x, self.b)  # w · x + b as one node
         act = self._act
         return z if act is None else act(z)
@@ -126,12 +124,7 @@ class Layer(Module):
 
     def forward(self, x: Sequence[Any]) -> list[Value]:
         """Every neuron's output on one sample `x`."""
-        try:
-            ok = len(x) == self.nin
-        except TypeError:  # no length: a single number or Value, a generator
-            ok = False
-        if not ok:
-            _wrong_inputs(self, x)
+        _check_inputs(self, x)
         return [n(x) for n in self.neurons]
 
     def extra_repr(self) -> str:
@@ -181,12 +174,7 @@ class MLP(Module):
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         """The network's output on one sample `x` of `nin` numbers or Values."""
-        try:
-            ok = len(x) == self.nin
-        except TypeError:
-            ok = False
-        if not ok:
-            _wrong_inputs(self, x)
+        _check_inputs(self, x)
         for layer in self.layers:
             x = layer(x)
         return x[0] if self.nouts[-1] == 1 else x  # type: ignore[return-value]
