@@ -22,7 +22,17 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from .ops import ADD_CONST, BINARY, MUL_CONST, NARY, NARY_CONST, UNARY, UNARY_CONST
+from .ops import (
+    ADD_CONST,
+    AFFINE,
+    BINARY,
+    DOT_CONST,
+    MUL_CONST,
+    NARY,
+    NARY_CONST,
+    UNARY,
+    UNARY_CONST,
+)
 
 # ---------------------------------------------------------------------------
 # Recording modes. The common case (record everything, no scope, no anomaly
@@ -233,7 +243,20 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
                 x.grad += op.vjp(node.grad, node.data, x.data, node._y)[0]
             elif kind == UNARY:
                 x.grad += op.vjp(node.grad, node.data, x.data)[0]
-            else:  # n-ary: a sum, a dot product, a neuron's w·x + b
+            # a neuron's w·x + b (and w·x with constant inputs), inlined like x * c:
+            # most of a training step's edges go through these two
+            elif op is AFFINE:
+                g = node.grad
+                n = len(x) // 2
+                for w, v in zip(x[:n], x[n:-1]):
+                    w.grad += g * v.data
+                    v.grad += g * w.data
+                x[-1].grad += g
+            elif op is DOT_CONST:
+                g = node.grad
+                for w, c in zip(x, node._y):
+                    w.grad += g * c
+            else:  # other n-ary rules: a sum, a dot product
                 datas = list(map(_data_of, x))
                 if kind == NARY:
                     local = op.vjp(node.grad, node.data, datas)
