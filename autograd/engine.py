@@ -123,7 +123,14 @@ def constant_of(node: Any) -> Any:
     return node._y if op is not None and op.kind in (UNARY_CONST, NARY_CONST) else None
 
 
-_PLACE_NEXT = object()  # a stack marker: the node just below it is ready to be placed
+# Stack markers: the node (or list of nodes) just below is ready to be placed.
+_PLACE_NEXT = object()
+_PLACE_RUN = object()
+
+
+def _has_one_parent(node: Any) -> bool:
+    op = node._op
+    return op is not None and op.kind <= UNARY_CONST
 
 
 def topological_order(root: Any) -> list[Any]:
@@ -131,8 +138,9 @@ def topological_order(root: Any) -> list[Any]:
 
     Entering a node pushes it, a marker, then its parents not entered yet; by the time
     the marker comes off the stack every parent is placed, so the node can follow.
-    The stack holds only nodes, so a deep graph allocates no per-node containers
-    (which would wake the cyclic garbage collector).
+    A run of one-parent nodes (`x * c + c …`, an activation) is walked down in one go
+    and placed as a block. The stack holds only nodes and runs, so a deep graph
+    allocates no per-node containers (which would wake the cyclic garbage collector).
     """
     order: list[Any] = []
     entered: set[Any] = set()
@@ -143,6 +151,9 @@ def topological_order(root: Any) -> list[Any]:
         if node is _PLACE_NEXT:
             order.append(pop())
             continue
+        if node is _PLACE_RUN:
+            order.extend(reversed(pop()))  # the run was pushed from the top down
+            continue
         if node in entered:
             continue  # pushed by two children before it was entered
         entered.add(node)
@@ -150,17 +161,32 @@ def topological_order(root: Any) -> list[Any]:
         if op is None:  # a leaf goes straight in
             order.append(node)
             continue
+        if op.kind <= UNARY_CONST:  # one parent: follow the run of one-parent nodes
+            parent = node._x
+            if parent in entered or not _has_one_parent(parent):
+                push(node)
+                push(_PLACE_NEXT)
+            else:
+                run = [node]
+                while parent not in entered and _has_one_parent(parent):
+                    entered.add(parent)
+                    run.append(parent)
+                    parent = parent._x
+                push(run)
+                push(_PLACE_RUN)
+            if parent not in entered:
+                push(parent)  # the run's foot: placed before the run
+            continue
         push(node)
         push(_PLACE_NEXT)
-        kind = op.kind
-        if kind >= NARY:
+        if op.kind >= NARY:
             for parent in node._x:
                 if parent not in entered:
                     push(parent)
-        else:  # parents_of(node), inlined
+        else:  # binary
             if node._x not in entered:
                 push(node._x)
-            if kind == BINARY and node._y not in entered:
+            if node._y not in entered:
                 push(node._y)
     return order
 

@@ -193,14 +193,23 @@ def test_graph_has_no_reference_cycles():
     assert gc.collect() == 0
 
 
-@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*a")), min_size=1, max_size=60))
+def _random_node(a: Value, b: Value, kind: str) -> Value:
+    if kind == "+":
+        return a + b
+    if kind == "a":
+        return a * 0.5 + b
+    if kind == "u":  # a run of one-parent nodes
+        return ((a * 0.5 + 1.0).tanh() - 2.0).exp()
+    return (a * b).tanh()
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*au")), min_size=1, max_size=60))
 def test_topological_order_of_random_dags(steps):
-    """Each new node uses two random earlier ones (shared freely): every node reachable
-    from the root appears once, after its parents, and backward matches finite sums."""
+    """Each new node uses one or two random earlier ones (shared freely, with runs of
+    one-parent nodes): every node reachable from the root appears once, after its parents."""
     nodes = [Value(0.5), Value(-1.5), Value(2.0)]
     for i, j, kind in steps:
-        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        nodes.append(a + b if kind == "+" else a * 0.5 + b if kind == "a" else (a * b).tanh())
+        nodes.append(_random_node(nodes[i % len(nodes)], nodes[j % len(nodes)], kind))
     root = nodes[-1]
     order = topological_order(root)
     position = {id(n): k for k, n in enumerate(order)}
