@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -327,20 +327,25 @@ def restore(order: list[Any], carried: list[Any]) -> None:
         node.grad = grad
 
 
+def format_call(name: str, operands: Sequence[Any], number: Callable[[Any], str] = repr) -> str:
+    """`name(operands)`, at most four of them shown: `log(-1.5)`, `dot(0.5, 1.0, … 32 operands)`."""
+    shown = [number(x) for x in operands[:4]]
+    if len(operands) > 4:
+        shown.append(f"… {len(operands)} operands")
+    return f"{name}({', '.join(shown)})"
+
+
 def describe(node: Any, number: Callable[[float], str] = repr) -> str:
-    """`op(operands)` for messages, e.g. `log(-1.5)` or `pow_const(0.0, -1.0)`.
+    """What made `node`, for messages: `log(-1.5)`, `pow_const(0.0, -1.0)`.
 
     `number` formats each operand (every digit by default).
     """
     if node is None or node._op is None:
         return repr(node)
-    parents = parents_of(node)
-    args = [number(p.data) for p in parents[:4]]
-    if len(parents) > 4:
-        args.append(f"… {len(parents)} operands")
+    operands = [p.data for p in parents_of(node)]
     if node._op.kind == UNARY_CONST:
-        args.append(number(node._y))
-    return f"{node._op.name}({', '.join(args)})"
+        operands.append(node._y)
+    return format_call(node._op.name, operands, number)
 
 
 # ---------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """`Value`: a scalar that records the operations applied to it, and `gradients()`.
 
 Operators and methods are thin: each looks up its row in `ops` and applies it.
-A node holds its parents in a tuple and nothing that points back at it, so a graph
-has no reference cycles and is freed the moment it is dropped.
+A node holds its inputs (see `autograd.engine`) and nothing that points back at it,
+so a graph has no reference cycles and is freed the moment it is dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import ops
-from .engine import MODE, _data_of, backprop, describe, parents_of, restore
+from .engine import MODE, _data_of, backprop, format_call, parents_of, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -35,11 +35,8 @@ def _is_number(x: Any) -> bool:
 
 
 def _fail(op: Op, exc: Exception, *operands: Any) -> Exception:
-    """Re-raise an error of a forward rule with the operation and operands named."""
-    shown = ", ".join(repr(x) for x in operands[:4])
-    if len(operands) > 4:
-        shown += f", … {len(operands)} operands"
-    return type(exc)(f"{op.name}({shown}): {exc}")
+    """The error of a forward rule again, with the operation and operands named."""
+    return type(exc)(f"{format_call(op.name, operands)}: {exc}")
 
 
 class Value:
@@ -410,4 +407,4 @@ def gradients(
     return tuple(result)
 
 
-__all__ = ["Value", "add_n", "dot", "gradients", "describe"]
+__all__ = ["Value", "add_n", "dot", "gradients"]
