@@ -23,10 +23,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from .ops import (
+    ADD,
     ADD_CONST,
+    ADD_N,
     AFFINE,
     BINARY,
     DOT_CONST,
+    MUL,
     MUL_CONST,
     NARY,
     NARY_CONST,
@@ -254,24 +257,29 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
                 continue  # a leaf: its gradient is complete, nothing to pass on
             kind = op.kind
             x = node._x
-            if kind == BINARY:
+            # The rules of the ops that carry most edges (sums, products, a neuron's
+            # w·x + b) are inlined: a call and a tuple saved per node halve this loop's
+            # time. test_primitive_rule_runs_on_values checks they agree with the table.
+            if op is ADD_CONST:
+                x.grad += node.grad
+            elif op is MUL_CONST:
+                x.grad += node.grad * node._y
+            elif op is MUL:
+                y = node._y
+                x.grad += node.grad * y.data
+                y.grad += node.grad * x.data
+            elif op is ADD:
+                node._y.grad += node.grad
+                x.grad += node.grad
+            elif kind == BINARY:
                 y = node._y
                 gx, gy = op.vjp(node.grad, node.data, x.data, y.data)
                 x.grad += gx
                 y.grad += gy
-            # x + c and x * c (also x - c, -x) are most of a long chain: their rules
-            # inlined here halve this loop's time on one (test_ops checks every rule
-            # gives the same numbers here as from the table, in test_primitive_rule_runs_on_values)
-            elif op is ADD_CONST:
-                x.grad += node.grad
-            elif op is MUL_CONST:
-                x.grad += node.grad * node._y
             elif kind == UNARY_CONST:
                 x.grad += op.vjp(node.grad, node.data, x.data, node._y)[0]
             elif kind == UNARY:
                 x.grad += op.vjp(node.grad, node.data, x.data)[0]
-            # a neuron's w·x + b (and w·x with constant inputs), inlined like x * c:
-            # most of a training step's edges go through these two
             elif op is AFFINE:
                 g = node.grad
                 n = len(x) // 2
@@ -283,7 +291,11 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
                 g = node.grad
                 for w, c in zip(x, node._y):
                     w.grad += g * c
-            else:  # other n-ary rules: a sum, a dot product
+            elif op is ADD_N:
+                g = node.grad
+                for parent in x:
+                    parent.grad += g
+            else:  # other n-ary rules: a dot product
                 for parent, gp in zip(x, local_gradients(node, node.grad, False)):
                     parent.grad += gp
     except (ArithmeticError, ValueError) as exc:
