@@ -76,6 +76,9 @@ class BackwardStepper:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def __repr__(self) -> str:
+        return f"BackwardStepper({len(self.steps)} steps from {_short(self.root) if self.root._op else 'a leaf'})"
+
     def __iter__(self) -> Iterator[graphviz.Digraph]:
         return (self.frame(k) for k in range(len(self.steps)))
 

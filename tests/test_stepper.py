@@ -116,3 +116,12 @@ def test_stepper_shows_its_player_in_jupyter():
     shown = BackwardStepper(y)._repr_html_()
     assert re.fullmatch(r'<iframe srcdoc="[^"]*" style="[^"]*"></iframe>', shown)  # one clean attribute
     assert "&lt;svg" in shown
+
+
+def test_stepper_repr_says_how_many_steps():
+    from autograd import BackwardStepper, Value
+
+    x = Value(0.5)
+    y = (x * 2.0).tanh()
+    assert repr(BackwardStepper(y)) == "BackwardStepper(2 steps from tanh(1))"
+    assert repr(BackwardStepper(x)) == "BackwardStepper(0 steps from a leaf)"
