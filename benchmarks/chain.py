@@ -44,3 +44,26 @@ def chain_reference(nodes: int) -> tuple[float, float]:
         y = y * FACTOR + SHIFT
         dy *= FACTOR  # d(x*c + s)/dx = c at every round
     return y, dy
+
+
+class Link:
+    """The least a node can be: a slotted object holding its data and its parent."""
+
+    __slots__ = ("data", "parent")
+
+    def __init__(self, data: float, parent: Link | None) -> None:
+        self.data = data
+        self.parent = parent
+
+
+def link_chain_run(nodes: int) -> Callable[[], None]:
+    """A chain of bare `Link`s as long as deep-chain's (no engine, no backward): what
+    CPython alone costs per node, the floor under any pure-Python engine's scaling."""
+
+    def run() -> None:
+        x = Link(1.0, None)
+        for _ in range(nodes // 2):
+            x = Link(x.data * FACTOR, x)
+            x = Link(x.data + SHIFT, x)
+
+    return run

@@ -232,14 +232,16 @@ def scaling(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     """graphgrad's deep-chain time per node at each size in cfg.scaling."""
     sizes = cfg.scaling
     largest = sizes[-1]
-    cases = []
+    cases, floor = [], []
     for n in sizes:
         # about the same amount of work in every sample: repeat the small chains
         inner = max(1, min(largest // n, 20))
         cases.append(Case("scaling", "graphgrad", f"deep-chain {n:,} nodes",
                           functools.partial(chain.chain_run, eng.Value, n), inner))
+        floor.append(Case("scaling", "CPython", f"bare slotted objects, {n:,}",
+                          functools.partial(chain.link_chain_run, n), inner))
     _log(f"scaling: timing deep-chain at {', '.join(f'{n:,}' for n in sizes)} nodes …")
-    interleave(cases, 1 if cfg.quick else max(3, cfg.reps // 2), 1)
+    interleave(cases + floor, 1 if cfg.quick else max(3, cfg.reps // 2), 1)
     rows = []
     for n, case in zip(sizes, cases):
         row = _row(case)
@@ -255,6 +257,15 @@ def scaling(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
                      variant=f"time per node, {largest:,} / {sizes[0]:,}",
                      growth=growth, growth_gc_off=growth_off, target={"growth": 1.5},
                      note=f"{growth:.2f}x ({growth_off:.2f}x GC off)"))
+    # The same growth for a chain of bare slotted objects: CPython's own share (its
+    # cyclic collector's full passes over an ever larger heap), under any engine.
+    small, large = (_row(c) for c in (floor[0], floor[-1]))
+    floor_growth = large["seconds"] / largest / (small["seconds"] / sizes[0])
+    floor_off = large["seconds_gc_off"] / largest / (small["seconds_gc_off"] / sizes[0])
+    rows.append(_row(workload="scaling", engine="CPython",
+                     variant=f"bare slotted objects, {largest:,} / {sizes[0]:,}",
+                     growth=floor_growth, growth_gc_off=floor_off,
+                     note=f"{floor_growth:.2f}x ({floor_off:.2f}x GC off): the floor, no engine"))
     return rows
 
 
