@@ -67,3 +67,19 @@ def test_grad_keeps_function_name():
         return x * x
 
     assert grad(square).__name__ == "square"
+
+
+def test_grad_inside_no_grad_still_differentiates():
+    from autograd import no_grad
+
+    with no_grad():
+        assert grad(lambda x: x**3)(2.0) == 12.0
+        g = grad(lambda x: x**3)(Value(2.0))
+        assert type(g) is Value and g.data == 12.0 and g.parents == ()  # a leaf here
+
+
+def test_gradcheck_of_a_function_that_calls_grad():
+    from autograd import gradcheck
+
+    # d/dx of f'(x) = 3x^2 is 6x: gradcheck's numeric pass runs f under no_grad
+    assert gradcheck(lambda x: grad(lambda y: y**3)(x), [1.5])
