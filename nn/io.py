@@ -20,7 +20,7 @@ from os import PathLike
 from typing import IO, Any
 
 from .layers import MLP, Layer, Neuron, check_activation, check_size
-from .module import Module, check_weight
+from .module import Module, check_names, check_weight
 
 FORMAT = "graphgrad.nn"
 VERSION = 1
@@ -105,19 +105,8 @@ def _read_json(path: str | PathLike[str]) -> Any:
         raise ValueError("not valid JSON: nested too deeply") from None
 
 
-def _check_keys(where: str, d: Any, keys: tuple[str, ...]) -> None:
-    if not isinstance(d, dict):
-        raise ValueError(f"{where}: expected an object, got {type(d).__name__}")
-    for key in keys:
-        if key not in d:
-            raise ValueError(f"{where}: missing key {key!r}")
-    for key in d:
-        if key not in keys:
-            raise ValueError(f"{where}: unknown key {key!r}")
-
-
 def _check_config(kind: str, config: Any) -> dict[str, Any]:
-    _check_keys("config", config, _CONFIG_KEYS[kind])
+    check_names("config", config, _CONFIG_KEYS[kind])
     for key, value in config.items():
         if key in ("nin", "nout"):
             check_size(f"config.{key}", value)
@@ -172,7 +161,7 @@ def _check_parameters(kind: str, config: dict[str, Any], params: Any) -> dict[st
 
 def _check_document(doc: Any) -> tuple[str, dict[str, Any], dict[str, float]]:
     """The module kind, its config and its weights; ValueError naming the first problem."""
-    _check_keys("file", doc, ("format", "version", "module", "config", "parameters"))
+    check_names("file", doc, ("format", "version", "module", "config", "parameters"))
     if doc["format"] != FORMAT:
         raise ValueError(f"format: expected {FORMAT!r}, got {doc['format']!r}")
     version = doc["version"]

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from os import PathLike
 from typing import Any
 
 from autograd import Value
 from autograd.engine import mark_outputs
+
+
+def check_names(where: str, given: Any, expected: Collection[str], noun: str = "key") -> None:
+    """ValueError naming the first problem unless `given` is a mapping with exactly `expected` names."""
+    if not isinstance(given, Mapping):
+        raise ValueError(f"{where}: expected a mapping, got {type(given).__name__}")
+    for name in expected:
+        if name not in given:
+            raise ValueError(f"{where}: missing {noun} {name!r}")
+    for name in given:
+        if name not in expected:
+            raise ValueError(f"{where}: unknown {noun} {name!r}")
 
 
 class Module:
@@ -130,15 +142,8 @@ class Module:
         Everything is checked first: every name present, no unknown names, every value
         a finite number. On the first problem this raises ValueError and changes nothing.
         """
-        if not isinstance(state, Mapping):
-            raise ValueError(f"load_state_dict: expected a mapping, got {type(state).__name__}")
         params = dict(self.named_parameters())
-        for name in params:
-            if name not in state:
-                raise ValueError(f"load_state_dict: missing parameter {name!r}")
-        for name in state:
-            if name not in params:
-                raise ValueError(f"load_state_dict: unexpected parameter {name!r}")
+        check_names("load_state_dict", state, params, "parameter")
         values = {name: check_weight(f"load_state_dict: {name}", state[name]) for name in params}
         for name, p in params.items():  # all checked: now copy
             p.data = values[name]

@@ -80,7 +80,7 @@ MALFORMED = {
     "truncated": (lambda text: text[: len(text) // 2], "not valid JSON"),
     "empty": (lambda text: "", "not valid JSON"),
     "not utf-8": (lambda text: "\xff\xfe", None),  # written as latin-1 bytes below
-    "not an object": (lambda text: "[1, 2, 3]", "expected an object, got list"),
+    "not an object": (lambda text: "[1, 2, 3]", "expected a mapping, got list"),
     "wrong format": (
         lambda text: text.replace('"graphgrad.nn"', '"pytorch"'), "format"),
     "wrong version": (

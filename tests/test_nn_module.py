@@ -113,7 +113,7 @@ def test_load_state_dict_copies_values():
     "change, message",
     [
         (lambda s: s.pop("layers.1.neurons.0.b"), "missing parameter 'layers.1.neurons.0.b'"),
-        (lambda s: s.update(extra=1.0), "unexpected parameter 'extra'"),
+        (lambda s: s.update(extra=1.0), "unknown parameter 'extra'"),
         (lambda s: s.update({"layers.1.neurons.0.b": "1.0"}), "expected a number"),
         (lambda s: s.update({"layers.1.neurons.0.b": True}), "expected a number"),
         (lambda s: s.update({"layers.1.neurons.0.b": math.nan}), "finite"),
