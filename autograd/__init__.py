@@ -6,11 +6,13 @@
     y.backward()          # x.grad is now dy/dx
 """
 
-from .anomaly import detect_anomaly
+from . import gmath
+from .anomaly import AnomalyError, detect_anomaly
 from .check import GradcheckError, gradcheck, numeric_gradient
 from .engine import is_grad_enabled, no_grad, topological_order
+from .extend import primitive, unary_functions
 from .functional import grad, value_and_grad
-from .ops import PRIMITIVES, Op, derivative_table
+from .ops import PRIMITIVES, Kind, Op, derivative_table, primitives
 from .stepper import BackwardStepper, backward_steps
 from .value import Value, add_n, dot, gradients
 from .viz import draw_dot
@@ -29,10 +31,16 @@ __all__ = [
     "dot",
     "topological_order",
     "Op",
+    "Kind",
     "PRIMITIVES",
+    "primitives",
+    "primitive",
+    "unary_functions",
+    "gmath",
     "derivative_table",
     "draw_dot",
     "BackwardStepper",
     "backward_steps",
     "detect_anomaly",
+    "AnomalyError",
 ]

@@ -1,123 +1,126 @@
 """The primitive table: every differentiable operation, its forward rule and its local gradients.
 
-Each row is an `Op`. `forward` works on floats (an n-ary row's forward takes its
-inputs as iterables, e.g. the w's and the x's of a dot product). `vjp` ("vector-Jacobian product")
-receives the incoming gradient `g`, the output `out` and the inputs, and returns the
-gradient for each parent. Rules use only generic arithmetic (and the generic helpers
-below), so the same row runs on floats for a plain backward pass and on Values when
-building a graph of the gradient itself (gradients of gradients).
+Each row is an `Op`. `forward` computes the output (an n-ary row's forward takes its
+inputs as iterables, e.g. the w's and the x's of a dot product). `vjp` ("vector-Jacobian
+product") receives the incoming gradient `g`, the output `out` and the inputs, and returns
+the gradient for each parent. Rules use only generic arithmetic and `autograd.gmath`, so
+the same row runs on floats for a plain backward pass, on Values when building a graph of
+the gradient itself (gradients of gradients), and on numpy arrays for a traced batch.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# How the engine calls an op's rules (the inputs after `g, out`):
-UNARY = 1  # one parent:              vjp(g, out, x)
-UNARY_CONST = 2  # one parent, a folded constant c: vjp(g, out, x, c)
-BINARY = 3  # two parents:             vjp(g, out, x, y)
-NARY = 4  # any number of parents:   vjp(g, out, xs)
-NARY_CONST = 5  # parents and constants:   vjp(g, out, xs, cs)
+from .gmath import cos, exp, is_array, log, sigmoid, sign, sin, softplus, sqrt, tanh, where
+
+
+class Kind(enum.IntEnum):
+    """How the engine calls an op's rules: the inputs that follow `g, out` in `vjp`."""
+
+    UNARY = 1  # one parent:                        vjp(g, out, x)
+    UNARY_CONST = 2  # one parent and a folded constant c: vjp(g, out, x, c)
+    BINARY = 3  # two parents:                       vjp(g, out, x, y)
+    NARY = 4  # any number of parents:             vjp(g, out, xs)
+    NARY_CONST = 5  # parents and constants:             vjp(g, out, xs, cs)
+
+
+# The kinds by their short names, as the engine and the drawing code use them.
+UNARY, UNARY_CONST, BINARY, NARY, NARY_CONST = Kind
 
 
 class Op:
-    """A primitive: its name, how it is drawn, its forward rule and its local gradients."""
+    """A primitive: its name, how it is drawn, its forward rule and its local gradients.
 
-    __slots__ = ("name", "symbol", "kind", "forward", "vjp", "formula", "derivative")
+    `forward` takes floats (the engine) or numpy arrays (a traced program on a batch);
+    `vjp` also takes Values (gradients of gradients). An n-ary row's forward takes its
+    inputs as iterables, e.g. the w's and the x's of a dot product.
+    """
+
+    __slots__ = ("name", "symbol", "kind", "forward", "vjp", "formula", "derivative",
+                 "single_parent", "many_parents", "folds_constant")
 
     def __init__(
         self,
         name: str,
         symbol: str,
-        kind: int,
-        forward: Callable[..., float],
+        kind: Kind,
+        forward: Callable[..., Any],
         vjp: Callable[..., Any],
         formula: str,
         derivative: str,
     ) -> None:
         self.name = name  # the row's name, also `Value.op`
         self.symbol = symbol  # what a graph drawing shows
-        self.kind = kind  # UNARY, UNARY_CONST, BINARY, NARY or NARY_CONST
+        self.kind = Kind(kind)
         self.forward = forward
         self.vjp = vjp
         self.formula = formula  # the math, for the derivative table in the README
         self.derivative = derivative
+        # Where a node of this op keeps its inputs (see autograd.engine), as named facts:
+        # one parent in _x (the topological sort walks runs of these in one go) ...
+        self.single_parent = self.kind in (Kind.UNARY, Kind.UNARY_CONST)
+        # ... or a tuple of parents in _x ...
+        self.many_parents = self.kind in (Kind.NARY, Kind.NARY_CONST)
+        # ... and plain-number constant(s) in _y
+        self.folds_constant = self.kind in (Kind.UNARY_CONST, Kind.NARY_CONST)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
-
-# ---------------------------------------------------------------------------
-# Generic helpers: math on a float, the Value method on a Value.
-# Gradient rules call these so that one rule serves both passes.
-# ---------------------------------------------------------------------------
-
-
-def log(x: Any) -> Any:
-    return math.log(x) if type(x) is float else x.log()
-
-
-def sin(x: Any) -> Any:
-    return math.sin(x) if type(x) is float else x.sin()
-
-
-def cos(x: Any) -> Any:
-    return math.cos(x) if type(x) is float else x.cos()
-
-
-def sigmoid(x: Any) -> Any:
-    return _sigmoid(x) if type(x) is float else x.sigmoid()
-
-
-def sign(x: Any) -> int:
-    """-1, 0 or 1: a constant, so it is the same for floats and Values (compares data)."""
-    return (x > 0) - (x < 0)
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a row pickles by name: unpickling finds the row of this process's table
+        return (lookup, (self.name,))
 
 
 # ---------------------------------------------------------------------------
 # Forward rules that need care: domain errors with clear words, no overflow.
+# On arrays (a traced batch) they compute elementwise and the replay checks
+# the results, naming the sample whose input is out of the domain.
 # ---------------------------------------------------------------------------
 
 
-def _pow(x: float, y: float) -> float:
+def _pow(x: Any, y: Any) -> Any:
+    if is_array(x) or is_array(y):
+        return x**y
     if x == 0.0 and y < 0.0:
         raise ZeroDivisionError("zero cannot be raised to a negative power")
-    if x < 0.0 and not y.is_integer():
+    if x < 0.0 and not float(y).is_integer():
         raise ValueError("a negative base cannot be raised to a fractional power")
     return math.pow(x, y)
 
 
-def _sigmoid(x: float) -> float:
-    # 1 / (1 + e^-x), arranged so that exp never sees a large positive argument
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): finite for any x
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _div(x: float, y: float) -> float:
-    if y == 0.0:
+def _div(x: Any, y: Any) -> Any:
+    if type(y) is float and y == 0.0:
         raise ZeroDivisionError("division by zero")
     return x / y
 
 
-def _rdiv(x: float, c: float) -> float:
+def _rdiv(x: Any, c: float) -> Any:
     return _div(c, x)
 
 
-def _rpow(x: float, c: float) -> float:
+def _rpow(x: Any, c: float) -> Any:
     return _pow(c, x)
 
 
-def _dot(ws: Iterable[float], xs: Iterable[float]) -> float:
+def _relu(x: Any) -> Any:
+    return where(x > 0.0, x, 0.0)
+
+
+def _leaky_relu(x: Any, c: float) -> Any:
+    return where(x > 0.0, x, c * x)
+
+
+def _step(x: Any) -> Any:
+    return where(x > 0.0, 1.0, 0.0)
+
+
+def _dot(ws: Iterable[Any], xs: Iterable[Any]) -> Any:
     return sum(map(operator.mul, ws, xs), 0.0)
 
 
@@ -127,7 +130,7 @@ def _dot_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
     return [g * x for x in xs[n:]] + [g * w for w in xs[:n]]
 
 
-def _affine(ws: Iterable[float], xs: Iterable[float], b: float) -> float:
+def _affine(ws: Iterable[Any], xs: Iterable[Any], b: Any) -> Any:
     return sum(map(operator.mul, ws, xs), b)
 
 
@@ -143,13 +146,15 @@ def _pow_const_vjp(g: Any, out: Any, x: Any, c: float) -> tuple[Any]:
 
 def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log x, defined for x > 0 (0 when out is 0)
+    dx = g * y * x ** (y - 1.0)
+    if is_array(x) or is_array(y):  # elementwise; NaN where x < 0, which the replay reports
+        zero_base = where(y > 0.0, 0.0, math.nan)
+        return dx, g * where(x > 0.0, out * log(where(x > 0.0, x, 1.0)), zero_base)
     if x > 0:
-        dy = g * out * log(x)
-    elif x == 0 and y > 0:
-        dy = g * 0.0
-    else:
-        raise ValueError("d/dy of x ** y needs x > 0 (log x)")
-    return g * y * x ** (y - 1.0), dy
+        return dx, g * out * log(x)
+    if x == 0 and y > 0:
+        return dx, g * 0.0
+    raise ValueError("d/dy of x ** y needs x > 0 (log x)")
 
 
 # ---------------------------------------------------------------------------
@@ -191,49 +196,48 @@ RPOW_CONST = Op("rpow_const", "**", UNARY_CONST, _rpow,
                 "c ** x", "out log c")
 
 # Functions of one Value
-EXP = Op("exp", "exp", UNARY, math.exp,
+EXP = Op("exp", "exp", UNARY, exp,
          lambda g, out, x: (g * out,),
          "e^x", "out")
-LOG = Op("log", "log", UNARY, math.log,
+LOG = Op("log", "log", UNARY, log,
          lambda g, out, x: (g / x,),
          "ln x", "1/x")
-SQRT = Op("sqrt", "sqrt", UNARY, math.sqrt,
+SQRT = Op("sqrt", "sqrt", UNARY, sqrt,
           lambda g, out, x: (g * 0.5 / out,),
           "√x", "1/(2 out)")
 ABS = Op("abs", "abs", UNARY, abs,
          lambda g, out, x: (g * sign(x),),
          "|x|", "sign(x)")
-SIN = Op("sin", "sin", UNARY, math.sin,
+SIN = Op("sin", "sin", UNARY, sin,
          lambda g, out, x: (g * cos(x),),
          "sin x", "cos x")
-COS = Op("cos", "cos", UNARY, math.cos,
+COS = Op("cos", "cos", UNARY, cos,
          lambda g, out, x: (-g * sin(x),),
          "cos x", "-sin x")
 
 # Activation functions
-TANH = Op("tanh", "tanh", UNARY, math.tanh,
+TANH = Op("tanh", "tanh", UNARY, tanh,
           lambda g, out, x: (g * (1.0 - out * out),),
           "tanh x", "1 - out²")
-SIGMOID = Op("sigmoid", "σ", UNARY, _sigmoid,
+SIGMOID = Op("sigmoid", "σ", UNARY, sigmoid,
              lambda g, out, x: (g * out * (1.0 - out),),
              "1 / (1 + e^-x)", "out (1 - out)")
-RELU = Op("relu", "ReLU", UNARY, lambda x: x if x > 0.0 else 0.0,
-          lambda g, out, x: (g * (x > 0),),
+RELU = Op("relu", "ReLU", UNARY, _relu,
+          lambda g, out, x: (g * where(x > 0.0, 1.0, 0.0),),
           "max(x, 0)", "1 if x > 0 else 0")
-LEAKY_RELU = Op("leaky_relu", "LeakyReLU", UNARY_CONST,
-                lambda x, c: x if x > 0.0 else c * x,
-                lambda g, out, x, c: (g * (1.0 if x > 0 else c),),
+LEAKY_RELU = Op("leaky_relu", "LeakyReLU", UNARY_CONST, _leaky_relu,
+                lambda g, out, x, c: (g * where(x > 0.0, 1.0, c),),
                 "x if x > 0 else c x", "1 if x > 0 else c")
-SOFTPLUS = Op("softplus", "softplus", UNARY, _softplus,
+SOFTPLUS = Op("softplus", "softplus", UNARY, softplus,
               lambda g, out, x: (g * sigmoid(x),),
               "ln(1 + e^x)", "σ(x)")
-SILU = Op("silu", "SiLU", UNARY, lambda x: x * _sigmoid(x),
+SILU = Op("silu", "SiLU", UNARY, lambda x: x * sigmoid(x),
           lambda g, out, x: (g * (sigmoid(x) + out * (1.0 - sigmoid(x))),),
           "x σ(x)", "σ(x) + out (1 - σ(x))")
 SOFTSIGN = Op("softsign", "softsign", UNARY, lambda x: x / (1.0 + abs(x)),
               lambda g, out, x: (g / ((1.0 + abs(x)) * (1.0 + abs(x))),),
               "x / (1 + |x|)", "1 / (1 + |x|)²")
-STEP = Op("step", "step", UNARY, lambda x: 1.0 if x > 0.0 else 0.0,
+STEP = Op("step", "step", UNARY, _step,
           lambda g, out, x: (g * 0.0,),
           "1 if x > 0 else 0", "0")
 
@@ -251,7 +255,7 @@ DOT_CONST = Op("dot_const", "·", NARY_CONST, _dot,
                lambda g, out, xs, cs: [g * c for c in cs],
                "x_1 c_1 + … + x_n c_n", "c_i")
 
-#: Every primitive, in the order of the README's derivative table.
+#: The built-in primitives, in the order of the README's derivative table.
 PRIMITIVES: tuple[Op, ...] = (
     ADD, MUL, DIV, POW,
     ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
@@ -260,9 +264,52 @@ PRIMITIVES: tuple[Op, ...] = (
     ADD_N, DOT, AFFINE, DOT_CONST,
 )
 
+# ---------------------------------------------------------------------------
+# The registry: every row by name, built-in ones first, then those a user adds
+# with `autograd.primitive`. Everything that lists ops (the derivative table,
+# nn's activations, the command line's functions) reads it from here.
+# ---------------------------------------------------------------------------
 
-def derivative_table() -> str:
-    """The table of primitives as Markdown: name, formula and local derivative(s)."""
+_REGISTRY: dict[str, Op] = {op.name: op for op in PRIMITIVES}
+
+
+def register(op: Op) -> Op:
+    """Add a row to the table; ValueError if its name is taken."""
+    if op.name in _REGISTRY:
+        raise ValueError(f"primitive {op.name!r} already exists; choose another name")
+    _REGISTRY[op.name] = op
+    return op
+
+
+def lookup(name: str) -> Op:
+    """The row called `name`; LookupError saying what exists when there is none."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise LookupError(
+            f"no primitive named {name!r} (a user primitive must be declared again in this "
+            f"process, e.g. by importing the module that declares it)"
+        ) from None
+
+
+def primitives() -> tuple[Op, ...]:
+    """Every row of the table: the built-in ones, then user-defined ones in declaration order."""
+    return tuple(_REGISTRY.values())
+
+
+def _cell(text: str) -> str:
+    # a bare | would end a Markdown table cell: |x| must be written \|x\|
+    return text.replace("|", "\\|")
+
+
+def derivative_table(rows_of: Iterable[Op] | None = None) -> str:
+    """The table of primitives as Markdown: name, formula and local derivative(s).
+
+    Lists every row (user primitives too), or just the ops given.
+    """
     rows = ["| op | out = | d out / d input |", "|---|---|---|"]
-    rows += [f"| `{op.name}` | {op.formula} | {op.derivative} |" for op in PRIMITIVES]
+    rows += [
+        f"| `{op.name}` | {_cell(op.formula)} | {_cell(op.derivative)} |"
+        for op in (primitives() if rows_of is None else rows_of)
+    ]
     return "\n".join(rows)

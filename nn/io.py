@@ -118,7 +118,7 @@ def _check_config(kind: str, config: Any) -> dict[str, Any]:
         else:
             try:
                 check_activation(value)
-            except ValueError as exc:
+            except (TypeError, ValueError) as exc:  # in a file, a wrong type is a bad value
                 raise ValueError(f"config.{key}: {exc}") from None
     return config
 

@@ -12,22 +12,16 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd import Value, dot
+from autograd import Value, dot, unary_functions
 
 from .module import Module
 
-#: Activation name -> the Value method applying it ("linear" applies nothing).
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "linear": None,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "softplus": Value.softplus,
-    "silu": Value.silu,
-    "softsign": Value.softsign,
-    "step": Value.step,
-}
+
+def activations() -> dict[str, Callable[[Value], Value] | None]:
+    """Every activation by name: `"linear"` (nothing applied) and every function of one
+    Value in the primitive table (`tanh`, `relu`, `sin`, ..., and unary user primitives)."""
+    return {"linear": None, **unary_functions()}
+
 
 # Activations that zero (or nearly zero) half of their inputs get He initialisation:
 # twice the variance keeps the signal's size from layer to layer.
@@ -36,9 +30,11 @@ _HE_FAMILY = frozenset({"relu", "leaky_relu", "silu", "softplus"})
 
 def check_activation(name: Any) -> str:
     """`name` if it is a known activation, else ValueError listing the valid ones."""
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        valid = ", ".join(ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}; valid activations: {valid}")
+    if not isinstance(name, str):
+        raise TypeError(f"activation: expected a name (str), got {type(name).__name__} {name!r}")
+    known = activations()
+    if name not in known:
+        raise ValueError(f"unknown activation {name!r}; valid activations: {', '.join(known)}")
     return name
 
 
@@ -87,7 +83,7 @@ class Neuron(Module):
         super().__init__()
         self.nin = check_size("Neuron(nin)", nin)
         self.activation = check_activation(activation)
-        self._act = ACTIVATIONS[activation]
+        self._act = activations()[activation]
         rng = make_rng(seed)
         gain = 2.0 if activation in _HE_FAMILY else 1.0
         bound = math.sqrt(3.0 * gain / nin)  # uniform(-a, a) has variance a^2 / 3

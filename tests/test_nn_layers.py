@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import Value, gradcheck, topological_order
+from autograd import PRIMITIVES, Kind, Value, gradcheck, primitives, topological_order
 from nn import MLP, Layer, Neuron
-from nn.layers import ACTIVATIONS
+from nn.layers import activations
 
 # The activations as closed forms, to check each neuron against.
 CLOSED_FORMS = {
@@ -25,13 +25,21 @@ CLOSED_FORMS = {
     "silu": lambda z: z / (1 + math.exp(-z)),
     "softsign": lambda z: z / (1 + abs(z)),
     "step": lambda z: 1.0 if z > 0 else 0.0,
+    "sin": math.sin,
+    "cos": math.cos,
+    "exp": math.exp,
+    "abs": abs,
 }
 
 
-def test_activation_names_are_value_methods_plus_linear():
-    assert set(ACTIVATIONS) == set(CLOSED_FORMS)
-    for name in ACTIVATIONS:
-        assert name == "linear" or hasattr(Value, name)
+def test_activation_names_are_the_unary_value_methods_plus_linear():
+    names = set(activations())
+    assert names >= set(CLOSED_FORMS)
+    expected = {op.name for op in PRIMITIVES if op.single_parent and hasattr(Value, op.name)}
+    assert names == expected | {"linear"} | {
+        op.name for op in primitives() if op not in PRIMITIVES and op.kind == Kind.UNARY
+    }
+    assert {"sin", "cos", "exp", "abs", "log", "sqrt"} <= names
 
 
 @pytest.mark.parametrize("activation", sorted(CLOSED_FORMS))
@@ -146,7 +154,7 @@ def test_non_sequence_input_raises_type_error():
 def test_unknown_activation_lists_the_valid_names(make):
     with pytest.raises(ValueError, match="unknown activation 'swish'") as info:
         make("swish")
-    for name in ACTIVATIONS:
+    for name in activations():
         assert name in str(info.value)
 
 
@@ -180,3 +188,21 @@ def test_initialisation_is_scaled_to_the_activation(activation, gain):
     bound = math.sqrt(3 * gain / nin)  # uniform(-a, a) with variance gain / nin
     assert max(abs(w) for w in ws) <= bound
     assert statistics.pvariance(ws) == pytest.approx(gain / nin, rel=0.05)
+
+
+def test_a_unary_user_primitive_is_an_activation():
+    from autograd import gmath, primitive
+
+    cube = primitive("cube_activation", lambda x: x * x * x, lambda g, out, x: (g * 3.0 * x * x,))
+    n = Neuron(2, "cube_activation", seed=1)
+    x = [0.5, -0.25]
+    z = n.w[0].data * 0.5 + n.w[1].data * -0.25
+    out = n(x)
+    assert out.op == "cube_activation" and out.data == pytest.approx(z**3, rel=1e-12)
+    assert "cube_activation" in activations() and cube(Value(2.0)).data == 8.0
+    assert gmath.exp(0.0) == 1.0
+
+
+def test_activation_of_the_wrong_type_is_a_type_error():
+    with pytest.raises(TypeError, match="activation: expected a name"):
+        Neuron(2, activation=None)
