@@ -16,7 +16,7 @@ class GradcheckError(AssertionError):
 def _evaluate(f: Callable[..., Any], xs: Sequence[float]) -> float:
     with no_grad():
         out = f(*[Value(x) for x in xs])
-    return float(out)
+    return out.data if isinstance(out, Value) else _as_float(out, "gradcheck: f's result")
 
 
 def numeric_gradient(f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6) -> list[float]:

@@ -11,12 +11,19 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
-from . import ops
+from . import copies, ops
 from .engine import MODE, _data_of, backprop, format_call, parents_of, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
 Operand: TypeAlias = "Value | int | float"
+
+
+_CONVERSION_HELP = (
+    "a Value does not turn into a {kind} implicitly, because that would cut it out of the "
+    "graph (math.exp(v) would return a number whose gradient is lost): use v.data or "
+    "v.item() for the number, and v.exp(), v.log(), v.tanh(), ... for math on Values"
+)
 
 
 def _as_float(x: Any, where: str) -> float:
@@ -94,8 +101,29 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
-    def __float__(self) -> float:
+    # -- numbers out: explicit only -----------------------------------------------
+    # float(v) would let math.exp(v) quietly return a float and cut v out of the graph
+    # (its gradient would stay 0 with no error), so the implicit conversions refuse.
+
+    def item(self) -> float:
+        """The number this Value holds (its `data`), as a plain float."""
         return self.data
+
+    def __float__(self) -> float:
+        raise TypeError(_CONVERSION_HELP.format(kind="float"))
+
+    def __int__(self) -> int:
+        raise TypeError(_CONVERSION_HELP.format(kind="int"))
+
+    def __index__(self) -> int:
+        raise TypeError(_CONVERSION_HELP.format(kind="int"))
+
+    def __bool__(self) -> bool:
+        raise TypeError(_CONVERSION_HELP.format(kind="bool"))
+
+    def __format__(self, spec: str) -> str:
+        """`f"{v:.3f}"` formats `data`; `f"{v}"` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
 
     # -- arithmetic -------------------------------------------------------------
 
@@ -143,6 +171,10 @@ class Value:
         return (-self) + _as_float(other, "-")
 
     def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    def abs(self) -> Value:
+        """|x| (the same as `abs(x)`)."""
         return _unary(ops.ABS, self)
 
     # Comparisons look at data; == stays identity so Values can be dict keys.
@@ -226,6 +258,23 @@ class Value:
         """A new leaf with the same data (and label), cut from this graph."""
         return Value(self.data, self.label)
 
+    # -- copies: iterative (autograd.copies), so graphs of any depth work -----------
+
+    def __copy__(self) -> Value:
+        """A new node with the same data, grad, label and operation, sharing the parents."""
+        twin = copies.leaf(Value, self.data, self.grad, self.label)
+        twin._op, twin._x, twin._y = self._op, self._x, self._y
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """An independent copy of this Value's whole graph (equal data, grads and labels)."""
+        return copies.deep_copy(self, memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self._op is None:
+            return (copies.leaf, (Value, self.data, self.grad, self.label))
+        return (copies.rebuild, (Value, copies.flatten(self)))
+
 
 # ---------------------------------------------------------------------------
 # Applying a primitive: forward on floats, then one new node.
@@ -302,9 +351,7 @@ def _with_const(op: Op, x: Value, c: Any) -> Any:
     try:
         data = op.forward(x.data, c)
     except (ArithmeticError, ValueError) as exc:
-        if op is ops.RDIV_CONST or op is ops.RPOW_CONST:
-            raise _fail(op, exc, c, x.data) from None
-        raise _fail(op, exc, x.data, c) from None
+        raise _fail(op, exc, x.data, c) from None  # operands in node order, as describe()
     out = _new(Value)
     out.data = data
     out.grad = 0.0

@@ -33,9 +33,13 @@ def make_moons(seed: int, n: int = 100, noise: float = 0.1) -> tuple[list[list[f
     return X.tolist(), [1.0 if label == 1 else -1.0 for label in y]
 
 
+def _number(s: Value | float) -> float:
+    return s.data if isinstance(s, Value) else s
+
+
 def accuracy(scores: Sequence[Value | float], labels: Sequence[float]) -> float:
     """The fraction of samples whose score has the sign of their label."""
-    return sum((float(s) > 0) == (t > 0) for s, t in zip(scores, labels)) / len(labels)
+    return sum((_number(s) > 0) == (t > 0) for s, t in zip(scores, labels)) / len(labels)
 
 
 def train(
@@ -80,7 +84,7 @@ def plot_decision_boundary(model: MLP, X: list[list[float]], y: list[float], pat
         np.linspace(ys.min() - 0.5, ys.max() + 0.5, 60),
     )
     with no_grad():  # 3,600 forward passes: no graph needed
-        scores = np.array([float(model([a, b])) for a, b in zip(gx.ravel(), gy.ravel())])
+        scores = np.array([model([a, b]).data for a, b in zip(gx.ravel(), gy.ravel())])
     fig, ax = plt.subplots(figsize=(5, 4.5), dpi=100)
     grid = scores.reshape(gx.shape)
     # shade by the score (clipped: the hinge loss only cares about |score| <= 1 or so),
