@@ -37,62 +37,61 @@ def is_array(x: Any) -> bool:
     return type(x).__module__ == "numpy"
 
 
-def _is_number(x: Any) -> bool:
-    return type(x) is float or type(x) is int
+# Each function tests `type(x) is float` first: the engine's common case, at full speed.
 
 
 def exp(x: Any) -> Any:
     """e ** x."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.exp(x)
     return _np().exp(x) if is_array(x) else x.exp()
 
 
 def log(x: Any) -> Any:
     """Natural logarithm."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.log(x)
     return _np().log(x) if is_array(x) else x.log()
 
 
 def log1p(x: Any) -> Any:
     """log(1 + x), accurate for small x (on a Value: (1 + x).log())."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.log1p(x)
     return _np().log1p(x) if is_array(x) else (x + 1.0).log()
 
 
 def sqrt(x: Any) -> Any:
     """Square root."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.sqrt(x)
     return _np().sqrt(x) if is_array(x) else x.sqrt()
 
 
 def sin(x: Any) -> Any:
     """Sine (radians)."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.sin(x)
     return _np().sin(x) if is_array(x) else x.sin()
 
 
 def cos(x: Any) -> Any:
     """Cosine (radians)."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.cos(x)
     return _np().cos(x) if is_array(x) else x.cos()
 
 
 def tanh(x: Any) -> Any:
     """Hyperbolic tangent."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.tanh(x)
     return _np().tanh(x) if is_array(x) else x.tanh()
 
 
 def erf(x: Any) -> Any:
     """The error function, on floats and arrays (Values have no erf method: make it a primitive)."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return math.erf(x)
     if is_array(x):
         return _np().vectorize(math.erf, otypes=[float])(x)
@@ -101,7 +100,7 @@ def erf(x: Any) -> Any:
 
 def sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x), arranged so that exp never sees a large positive argument."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         if x >= 0.0:
             return 1.0 / (1.0 + math.exp(-x))
         z = math.exp(x)
@@ -115,7 +114,7 @@ def sigmoid(x: Any) -> Any:
 
 def softplus(x: Any) -> Any:
     """log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): finite for any x."""
-    if _is_number(x):
+    if type(x) is float or type(x) is int:
         return max(x, 0.0) + math.log1p(math.exp(-_builtin_abs(x)))
     if not is_array(x):
         return x.softplus()
