@@ -1,7 +1,7 @@
 """Self-checking exercises for the notebooks: each check prints OK, or what is wrong and a hint.
 
 An exercise is two cells. The first (tagged `answer`) assigns the learner's answer, the
-second (tagged `check`) calls `check` or `check_function`. In the learner's copy
+second (tagged `check`) calls `check`, `check_function` or `check_op`. In the learner's copy
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
 answered yet.
 """
@@ -44,10 +44,14 @@ def _wrong(name: str, detail: str, hint: str) -> None:
         print(f"  Hint: {hint}")
 
 
+def _not_answered(name: str) -> None:
+    print(f"{NOT_ANSWERED}  {name}: replace the ... in the cell above, then run both cells.")
+
+
 def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3) -> None:
     """Print OK if `answer` equals `expected` (to `rel_tol`), else WRONG with a hint."""
     if answer is Ellipsis:
-        print(f"{NOT_ANSWERED}  {name}: replace the ... in the cell above, then run both cells.")
+        _not_answered(name)
         return
     problem = _problem(answer)
     if problem is not None:
@@ -72,25 +76,58 @@ def check_function(
 ) -> None:
     """Print OK if the learner's function `f` agrees with `reference` at every point, else WRONG."""
     if f is Ellipsis:
-        print(f"{NOT_ANSWERED}  {name}: replace the ... in the cell above, then run both cells.")
-        return
-    if not callable(f):
+        _not_answered(name)
+    elif not callable(f):
         _wrong(name, f"expected a function (def or lambda), got {type(f).__name__} {f!r}", hint)
+    else:
+        _agrees(name, f, reference, list(points), hint, rel_tol)
+
+
+def check_op(
+    name: str,
+    op: Any,
+    make: Callable[[float], Any],
+    forward: Callable[[float], float],
+    derivative: Callable[[float], float],
+    points: Iterable[float],
+    hint: str = "",
+) -> None:
+    """Check a new operation `op` on nodes (Values, or a notebook's own kind): the value
+    `op(make(x)).data` against `forward(x)`, then the gradient that `backward()` leaves
+    on `make(x)` against `derivative(x)`, at every point."""
+    if op is Ellipsis or not callable(op):
+        check_function(name, op, forward, points, hint)  # says what is missing
         return
+
+    def value(x: float) -> Any:
+        return op(make(x)).data
+
+    def slope(x: float) -> Any:
+        node = make(x)
+        op(node).backward()
+        return node.grad
+
     points = list(points)
+    if _agrees(f"{name}, its value", value, forward, points, hint, 1e-6):
+        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6)
+
+
+def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
+            points: list[float], hint: str, rel_tol: float) -> bool:
+    """Compare f with reference at each point; print OK or the first disagreement."""
     for x in points:
         try:
             got = f(x)
         except Exception as exc:  # the learner's code may fail in any way: report it
             _wrong(name, f"at x = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
-            return
+            return False
         problem = _problem(got)
-        want = reference(x)
         if problem is not None:
             _wrong(name, f"at x = {_number(x)} it returned something else: {problem}", hint)
-            return
-        if not _close(got, want, rel_tol):
+            return False
+        if not _close(got, reference(x), rel_tol):
             _wrong(name, f"at x = {_number(x)} it gives {_number(got)}, which is not right.", hint)
-            return
+            return False
     shown = ", ".join(_number(x) for x in points)
     print(f"{OK}  {name} agrees at x = {shown}")
+    return True

@@ -101,6 +101,23 @@ def test_check_function_reports_a_blank_answer_as_not_answered(capsys):
     assert _status(_printed(capsys, exercises.check_function, "f", ..., abs, [1.0])) == ["NOT ANSWERED"]
 
 
+def test_check_op_checks_value_then_gradient(capsys):
+    args = (Value, math.exp, math.exp, [-1.0, 0.5])
+    assert _status(_printed(capsys, exercises.check_op, "exp", lambda v: v.exp(), *args)) == ["OK", "OK"]
+    no_parent = _printed(capsys, exercises.check_op, "exp", lambda v: Value(math.exp(v.data)), *args)
+    assert _status(no_parent) == ["OK", "WRONG"] and "exp, its gradient: at x = -1 it gives 0" in no_parent
+    wrong_value = _printed(capsys, exercises.check_op, "exp", lambda v: v * 2.0, *args, hint="e^x")
+    assert _status(wrong_value) == ["WRONG"] and "its value" in wrong_value and "Hint: e^x" in wrong_value
+    not_a_node = _printed(capsys, exercises.check_op, "exp", lambda v: math.exp(v.data), *args)
+    assert _status(not_a_node) == ["WRONG"] and "AttributeError" in not_a_node
+
+
+def test_check_op_reports_a_blank_or_a_number(capsys):
+    args = (Value, math.exp, math.exp, [0.0])
+    assert _status(_printed(capsys, exercises.check_op, "exp", ..., *args)) == ["NOT ANSWERED"]
+    assert "expected a function" in _printed(capsys, exercises.check_op, "exp", 2.7, *args)
+
+
 # --- blanking answers ---------------------------------------------------------------------
 
 
