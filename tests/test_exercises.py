@@ -3,6 +3,7 @@ the learner's copies (answers blanked) run in a real kernel."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib.util
 import math
@@ -204,11 +205,36 @@ def _run(client: NotebookClient, source: str, index: int) -> str:
     return _text(cell)
 
 
+def _read_names(source: str) -> set[str]:
+    """The names a cell's code reads (IPython magics skipped)."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _answer_names(source: str) -> set[str]:
+    """The names an answer cell assigns (`x = …`, `a, b = …`)."""
+    targets = [t for st in ast.parse(source).body if isinstance(st, ast.Assign) for t in st.targets]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_only_check_cells_read_the_answers(path):
+    """Blanked answers are `...`: a cell other than a check that read one would break the copy."""
+    nb = nbformat.read(path, as_version=4)
+    answers: set[str] = set()
+    for a, _ in _pairs(nb):
+        answers |= _answer_names(nb.cells[a].source)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not {"answer", "check"} & set(blanking.tags(cell)):
+            assert not _read_names(cell.source) & answers, f"{path.name} cell {i} reads an answer"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
 def test_learner_copy_runs_and_each_check_says_what_is_missing(path):
-    """The blanked copy runs top to bottom without an error, every check says NOT ANSWERED;
-    then in the same kernel a wrong answer gets WRONG and the notebook's answer gets OK."""
+    """The blanked copy runs without an error up to its last check, and every check says
+    NOT ANSWERED; then in the same kernel a wrong answer gets WRONG and the notebook's
+    answer gets OK. (No later cell reads an answer: the test above.)"""
     original = nbformat.read(path, as_version=4)
     pairs = _pairs(original)
     learner = copy.deepcopy(original)
@@ -217,7 +243,7 @@ def test_learner_copy_runs_and_each_check_says_what_is_missing(path):
     client = NotebookClient(learner, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     with client.setup_kernel():
-        for i, cell in enumerate(learner.cells):
+        for i, cell in enumerate(learner.cells[: pairs[-1][1] + offset + 1]):
             client.execute_cell(cell, i)  # raises CellExecutionError on any error
         for a, c in pairs:
             blank_out = _text(learner.cells[c + offset])
