@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: setup graphviz test demo lint bench lab clean chromium test-browser
+.PHONY: setup graphviz test demo lint bench lab exercises clean chromium test-browser
 
 setup: $(STAMP) graphviz
 
@@ -29,15 +29,22 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# JupyterLab is installed into .venv on first use (a stamp file marks it done).
+# JupyterLab (and ipywidgets, for the notebooks' sliders) is installed into .venv on
+# first use (a stamp file marks it done).
 LAB_STAMP := $(VENV)/.installed-lab
 
 lab: setup $(LAB_STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 $(LAB_STAMP): | $(STAMP)
-	$(PY) -m pip install --quiet jupyterlab
+	$(PY) -m pip install --quiet jupyterlab ipywidgets
 	@touch $(LAB_STAMP)
+
+# The learner's copies of the notebooks, every exercise answer blanked, in out/exercises/
+# (an existing copy is kept; `make exercises FORCE=1` overwrites). Open them with
+# `.venv/bin/jupyter lab out/exercises`.
+exercises: setup
+	$(PY) scripts/blank_exercises.py $(if $(FORCE),--force)
 
 # micrograd 0.1.0 (the `bench` extra), the engine the benchmarks compare against, is
 # installed into .venv on first use; `$(PY) -m benchmarks --help` lists the options.

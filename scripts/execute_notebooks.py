@@ -5,6 +5,8 @@
 Without arguments, every notebook in notebooks/. Outputs are kept as a reader should
 see them on GitHub; what changes from run to run without meaning is left out (cell
 timing metadata, memory addresses in default reprs, the split of printed text into several chunks).
+Live widgets (sliders) are left out too: a saved page cannot run them, and their ids change
+on every run; each widget cell draws a few static frames for readers of the saved page.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def tidy(nb: nbformat.NotebookNode) -> None:
-    """Drop per-run metadata and memory addresses, join consecutive chunks of a stream."""
+    """Drop per-run metadata, memory addresses and live widgets; join chunks of a stream."""
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -29,6 +32,8 @@ def tidy(nb: nbformat.NotebookNode) -> None:
         outputs: list[nbformat.NotebookNode] = []
         for out in cell.outputs:
             data = out.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                continue  # a live widget: nothing to show on a saved page
             plain = "".join(data.get("text/plain", ""))
             if len(data) > 1 and re.fullmatch(r"<[\w.]+ (object )?at 0x[0-9a-f]+>", plain):
                 del data["text/plain"]  # `<graphviz.graphs.Digraph at 0x…>` beside the SVG

@@ -1,0 +1,133 @@
+"""Self-checking exercises for the notebooks: each check prints OK, or what is wrong and a hint.
+
+An exercise is two cells. The first (tagged `answer`) assigns the learner's answer, the
+second (tagged `check`) calls `check`, `check_function` or `check_op`. In the learner's copy
+(`make exercises`) every answer is blanked to `...`, which the checks report as not
+answered yet.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from autograd import Value
+
+OK, WRONG, NOT_ANSWERED = "OK", "WRONG", "NOT ANSWERED"
+
+
+def _number(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _problem(answer: Any) -> str | None:
+    """Why `answer` is not a plain number we can compare, or None when it is one."""
+    if isinstance(answer, Value):
+        return "that is a Value; give its number instead (`.data`, or `.grad` for a gradient)"
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return f"expected a number, got {type(answer).__name__} {answer!r}"
+    if math.isnan(answer):
+        return "that is nan (not a number)"
+    return None
+
+
+def _close(answer: float, expected: float, rel_tol: float) -> bool:
+    # relative, so hand answers to three or four significant digits pass; absolute near 0
+    return math.isclose(answer, expected, rel_tol=rel_tol, abs_tol=1e-6)
+
+
+def _wrong(name: str, detail: str, hint: str) -> None:
+    print(f"{WRONG}  {name}: {detail}")
+    if hint:
+        print(f"  Hint: {hint}")
+
+
+def _not_answered(name: str) -> None:
+    print(f"{NOT_ANSWERED}  {name}: replace the ... in the cell above, then run both cells.")
+
+
+def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3) -> None:
+    """Print OK if `answer` equals `expected` (to `rel_tol`), else WRONG with a hint."""
+    if answer is Ellipsis:
+        _not_answered(name)
+        return
+    problem = _problem(answer)
+    if problem is not None:
+        _wrong(name, problem, hint)
+        return
+    if _close(answer, expected, rel_tol):
+        print(f"{OK}  {name} = {_number(answer)}")
+        return
+    detail = f"{_number(answer)} is not right."
+    if expected != 0 and _close(-answer, expected, rel_tol):
+        detail += " The size is right but the sign is not."
+    _wrong(name, detail, hint)
+
+
+def check_function(
+    name: str,
+    f: Any,
+    reference: Callable[[float], float],
+    points: Iterable[float],
+    hint: str = "",
+    rel_tol: float = 1e-6,
+) -> None:
+    """Print OK if the learner's function `f` agrees with `reference` at every point, else WRONG."""
+    if f is Ellipsis:
+        _not_answered(name)
+    elif not callable(f):
+        _wrong(name, f"expected a function (def or lambda), got {type(f).__name__} {f!r}", hint)
+    else:
+        _agrees(name, f, reference, list(points), hint, rel_tol)
+
+
+def check_op(
+    name: str,
+    op: Any,
+    make: Callable[[float], Any],
+    forward: Callable[[float], float],
+    derivative: Callable[[float], float],
+    points: Iterable[float],
+    hint: str = "",
+) -> None:
+    """Check a new operation `op` on nodes (Values, or a notebook's own kind): the value
+    `op(make(x)).data` against `forward(x)`, then the gradient that `backward()` leaves
+    on `make(x)` against `derivative(x)`, at every point."""
+    if op is Ellipsis or not callable(op):
+        check_function(name, op, forward, points, hint)  # says what is missing
+        return
+
+    def value(x: float) -> Any:
+        return op(make(x)).data
+
+    def slope(x: float) -> Any:
+        node = make(x)
+        op(node).backward()
+        return node.grad
+
+    points = list(points)
+    if _agrees(f"{name}, its value", value, forward, points, hint, 1e-6):
+        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6)
+
+
+def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
+            points: list[float], hint: str, rel_tol: float) -> bool:
+    """Compare f with reference at each point; print OK or the first disagreement."""
+    for x in points:
+        try:
+            got = f(x)
+        except Exception as exc:  # the learner's code may fail in any way: report it
+            _wrong(name, f"at x = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
+            return False
+        problem = _problem(got)
+        if problem is not None:
+            _wrong(name, f"at x = {_number(x)} it returned something else: {problem}", hint)
+            return False
+        if not _close(got, reference(x), rel_tol):
+            _wrong(name, f"at x = {_number(x)} it gives {_number(got)}, which is not right.", hint)
+            return False
+    shown = ", ".join(_number(x) for x in points)
+    print(f"{OK}  {name} agrees at x = {shown}")
+    return True

@@ -1,0 +1,257 @@
+"""The notebooks' self-checking exercises: the checking helper, the blanking script, and
+the learner's copies (answers blanked) run in a real kernel."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import importlib.util
+import math
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograd import Value
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+exercises = _load("exercises", NOTEBOOKS / "exercises.py")
+blanking = _load("blank_exercises", ROOT / "scripts" / "blank_exercises.py")
+
+WITH_EXERCISES = [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if blanking.has_exercises(p)]
+WRONG_ANSWER = "0.123456"  # a number no exercise has as its answer
+
+
+def _printed(capsys: pytest.CaptureFixture[str], f, *args, **kwargs) -> str:
+    f(*args, **kwargs)
+    return capsys.readouterr().out
+
+
+def _status(text: str) -> list[str]:
+    """The verdict words at the start of each line a check printed."""
+    verdicts = (exercises.OK, exercises.WRONG, exercises.NOT_ANSWERED)
+    return [v for line in text.splitlines() for v in verdicts if line.startswith(v + " ")]
+
+
+# --- the checking helper ------------------------------------------------------------------
+
+
+def test_check_accepts_a_right_answer_to_three_digits(capsys):
+    assert _status(_printed(capsys, exercises.check, "f'(1)", 0.7864, 1 - math.tanh(0.5) ** 2)) == ["OK"]
+    assert _status(_printed(capsys, exercises.check, "zero", 0, 0.0)) == ["OK"]
+
+
+def test_check_says_wrong_and_gives_the_hint(capsys):
+    out = _printed(capsys, exercises.check, "dc/da", 6.0, 4.0, hint="c = 4a")
+    assert _status(out) == ["WRONG"]
+    assert "6 is not right" in out and "Hint: c = 4a" in out
+    assert "4" not in out.replace("c = 4a", "")  # the expected number is not given away
+
+
+def test_check_points_out_a_wrong_sign(capsys):
+    assert "sign" in _printed(capsys, exercises.check, "slope", -2.0, 2.0)
+    assert "sign" not in _printed(capsys, exercises.check, "slope", 3.0, 2.0)
+
+
+def test_check_reports_a_blank_answer_as_not_answered(capsys):
+    out = _printed(capsys, exercises.check, "dq/dx", ..., -2.0)
+    assert _status(out) == ["NOT ANSWERED"] and "replace the ..." in out
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [(Value(4.0), ".data"), ("4", "expected a number"), (True, "expected a number"),
+     (None, "expected a number"), (math.nan, "nan"), (1e-3, "not right")],
+)
+def test_check_says_wrong_for_answers_that_are_not_the_number(capsys, answer, words):
+    out = _printed(capsys, exercises.check, "x", answer, 4.0 if words != "not right" else 0.0)
+    assert _status(out) == ["WRONG"] and words in out
+
+
+def test_check_function_accepts_a_right_function(capsys):
+    out = _printed(capsys, exercises.check_function, "d tanh", lambda x: 1 - math.tanh(x) ** 2,
+                   lambda x: 1 / math.cosh(x) ** 2, [-1.0, 0.0, 2.0])
+    assert _status(out) == ["OK"] and "-1, 0, 2" in out
+
+
+@pytest.mark.parametrize(
+    ("f", "words"),
+    [(lambda x: 1.0, "at x = 2 it gives 1"), (lambda x: 1 / x, "ZeroDivisionError"),
+     (lambda x: Value(x), ".data"), (3.0, "expected a function")],
+)
+def test_check_function_says_where_a_wrong_function_fails(capsys, f, words):
+    out = _printed(capsys, exercises.check_function, "f", f, lambda x: 1.0 if x < 1 else x,
+                   [0.0, 2.0], hint="look again")
+    assert _status(out) == ["WRONG"] and words in out and "Hint: look again" in out
+
+
+def test_check_function_reports_a_blank_answer_as_not_answered(capsys):
+    assert _status(_printed(capsys, exercises.check_function, "f", ..., abs, [1.0])) == ["NOT ANSWERED"]
+
+
+def test_check_op_checks_value_then_gradient(capsys):
+    args = (Value, math.exp, math.exp, [-1.0, 0.5])
+    assert _status(_printed(capsys, exercises.check_op, "exp", lambda v: v.exp(), *args)) == ["OK", "OK"]
+    no_parent = _printed(capsys, exercises.check_op, "exp", lambda v: Value(math.exp(v.data)), *args)
+    assert _status(no_parent) == ["OK", "WRONG"] and "exp, its gradient: at x = -1 it gives 0" in no_parent
+    wrong_value = _printed(capsys, exercises.check_op, "exp", lambda v: v * 2.0, *args, hint="e^x")
+    assert _status(wrong_value) == ["WRONG"] and "its value" in wrong_value and "Hint: e^x" in wrong_value
+    not_a_node = _printed(capsys, exercises.check_op, "exp", lambda v: math.exp(v.data), *args)
+    assert _status(not_a_node) == ["WRONG"] and "AttributeError" in not_a_node
+
+
+def test_check_op_reports_a_blank_or_a_number(capsys):
+    args = (Value, math.exp, math.exp, [0.0])
+    assert _status(_printed(capsys, exercises.check_op, "exp", ..., *args)) == ["NOT ANSWERED"]
+    assert "expected a function" in _printed(capsys, exercises.check_op, "exp", 2.7, *args)
+
+
+# --- blanking answers ---------------------------------------------------------------------
+
+
+def test_blank_source_keeps_the_question_and_drops_the_answer():
+    source = "# dq/dx at x = 2\ndq_dx = -3 + 1  # y + 1\n"
+    assert blanking.blank_source(source) == "# dq/dx at x = 2\ndq_dx = ..."
+
+
+def test_blank_source_blanks_tuples_and_statements_over_several_lines():
+    source = "a, b = 1, 2\nlong = (1 +\n        2)\n# the end"
+    assert blanking.blank_source(source) == "a, b = ..., ...\nlong = ...\n# the end"
+    assert blanking.blank_source("x = 1", placeholder="7") == "x = 7"
+
+
+@pytest.mark.parametrize("source", ["print(1)", "x += 1", "x.y = 3", "x = y = 2", "def f():\n    pass", "# only a comment"])
+def test_blank_source_refuses_cells_it_cannot_blank(source):
+    with pytest.raises(ValueError, match="answer cell"):
+        blanking.blank_source(source)
+
+
+def test_blank_notebook_blanks_answers_and_clears_outputs():
+    nb = nbformat.read(WITH_EXERCISES[0], as_version=4)
+    answers = [c for c in nb.cells if "answer" in blanking.tags(c)]
+    count = blanking.blank_notebook(nb, "00.ipynb")
+    assert count == len(answers) > 0
+    assert "Exercise copy" in nb.cells[0].source
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        if "answer" in blanking.tags(cell):
+            code = [line for line in cell.source.splitlines() if not line.startswith("#")]
+            assert code and all(line.endswith("= ...") or line.endswith("..., ...") for line in code)
+
+
+def test_script_writes_copies_and_keeps_the_learners_work(tmp_path, capsys):
+    source = WITH_EXERCISES[0]
+    assert blanking.main(["--out", str(tmp_path), str(source)]) == 0
+    copy_path = tmp_path / source.name
+    assert (tmp_path / "exercises.py").read_text() == (NOTEBOOKS / "exercises.py").read_text()
+    assert "Exercise copy" in copy_path.read_text()
+    copy_path.write_text("my work")
+    blanking.main(["--out", str(tmp_path), str(source)])
+    assert copy_path.read_text() == "my work" and "kept" in capsys.readouterr().out
+    blanking.main(["--out", str(tmp_path), "--force", str(source)])
+    assert "Exercise copy" in copy_path.read_text()
+
+
+# --- the notebooks' exercises -------------------------------------------------------------
+
+
+def test_notebooks_00_to_03_have_exercises():
+    names = {p.name[:2] for p in WITH_EXERCISES}
+    assert {"00", "01", "02", "03"} <= names
+
+
+def _pairs(nb: nbformat.NotebookNode) -> list[tuple[int, int]]:
+    """(answer cell, check cell) indexes; each answer is followed by its check."""
+    pairs = []
+    for i, cell in enumerate(nb.cells):
+        if "answer" in blanking.tags(cell):
+            assert i + 1 < len(nb.cells) and "check" in blanking.tags(nb.cells[i + 1]), (
+                f"cell {i} is an answer without a check cell after it")
+            pairs.append((i, i + 1))
+        elif "check" in blanking.tags(cell):
+            assert i > 0 and "answer" in blanking.tags(nb.cells[i - 1]), f"check cell {i} has no answer"
+    return pairs
+
+
+def _text(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_committed_notebook_answers_are_right(path):
+    nb = nbformat.read(path, as_version=4)
+    for _, c in _pairs(nb):
+        verdicts = _status(_text(nb.cells[c]))
+        assert verdicts and set(verdicts) == {"OK"}, f"{path.name} cell {c}: {_text(nb.cells[c])!r}"
+
+
+def _run(client: NotebookClient, source: str, index: int) -> str:
+    cell = nbformat.v4.new_code_cell(source)
+    client.execute_cell(cell, index)
+    return _text(cell)
+
+
+def _read_names(source: str) -> set[str]:
+    """The names a cell's code reads (IPython magics skipped)."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _answer_names(source: str) -> set[str]:
+    """The names an answer cell assigns (`x = …`, `a, b = …`)."""
+    targets = [t for st in ast.parse(source).body if isinstance(st, ast.Assign) for t in st.targets]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_only_check_cells_read_the_answers(path):
+    """Blanked answers are `...`: a cell other than a check that read one would break the copy."""
+    nb = nbformat.read(path, as_version=4)
+    answers: set[str] = set()
+    for a, _ in _pairs(nb):
+        answers |= _answer_names(nb.cells[a].source)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not {"answer", "check"} & set(blanking.tags(cell)):
+            assert not _read_names(cell.source) & answers, f"{path.name} cell {i} reads an answer"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_learner_copy_runs_and_each_check_says_what_is_missing(path):
+    """The blanked copy runs without an error up to its last check, and every check says
+    NOT ANSWERED; then in the same kernel a wrong answer gets WRONG and the notebook's
+    answer gets OK. (No later cell reads an answer: the test above.)"""
+    original = nbformat.read(path, as_version=4)
+    pairs = _pairs(original)
+    learner = copy.deepcopy(original)
+    blanking.blank_notebook(learner, path.name)
+    offset = 1  # the note put in front
+    client = NotebookClient(learner, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(learner.cells[: pairs[-1][1] + offset + 1]):
+            client.execute_cell(cell, i)  # raises CellExecutionError on any error
+        for a, c in pairs:
+            blank_out = _text(learner.cells[c + offset])
+            assert set(_status(blank_out)) == {"NOT ANSWERED"}, f"cell {c}: {blank_out!r}"
+            wrong = blanking.blank_source(original.cells[a].source, placeholder=WRONG_ANSWER)
+            _run(client, wrong, a)
+            wrong_out = _run(client, original.cells[c].source, c)
+            assert set(_status(wrong_out)) == {"WRONG"}, f"cell {c}: {wrong_out!r}"
+            _run(client, original.cells[a].source, a)
+            right_out = _run(client, original.cells[c].source, c)
+            assert set(_status(right_out)) == {"OK"}, f"cell {c}: {right_out!r}"
