@@ -32,6 +32,7 @@ from .ops import (
     MUL,
     MUL_CONST,
     NARY,
+    SUB,
     UNARY,
     UNARY_CONST,
 )
@@ -269,6 +270,9 @@ def propagate(order: list[Any], seed: Any, create_graph: bool = False) -> None:
             elif op is ADD:
                 node._y.grad += node.grad
                 x.grad += node.grad
+            elif op is SUB:
+                node._y.grad -= node.grad
+                x.grad += node.grad
             elif kind == BINARY:
                 y = node._y
                 gx, gy = op.vjp(node.grad, node.data, x.data, y.data)
@@ -314,7 +318,7 @@ def backprop(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any
     `gradients` puts them back. If the pass fails, every `.grad` is left as it was.
     """
     order = topological_order(root)
-    carried = [(node, node.grad) for node in order if node.grad]
+    carried = [(node, node.grad) for node in order if node.grad != 0.0]
     for node, _ in carried:
         node.grad = 0.0
     try:

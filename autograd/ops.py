@@ -174,6 +174,9 @@ def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
 ADD = Op("add", "+", BINARY, operator.add,
          lambda g, out, x, y: (g, g),
          "x + y", "1, 1")
+SUB = Op("sub", "-", BINARY, operator.sub,
+         lambda g, out, x, y: (g, -g),
+         "x - y", "1, -1")
 MUL = Op("mul", "*", BINARY, operator.mul,
          lambda g, out, x, y: (g * y, g * x),
          "x * y", "y, x")
@@ -266,7 +269,7 @@ DOT_CONST = Op("dot_const", "·", NARY_CONST, _dot,
 
 #: The built-in primitives, in the order of the README's derivative table.
 PRIMITIVES: tuple[Op, ...] = (
-    ADD, MUL, DIV, POW,
+    ADD, SUB, MUL, DIV, POW,
     ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
     EXP, LOG, SQRT, ABS, SIN, COS,
     TANH, SIGMOID, RELU, LEAKY_RELU, SOFTPLUS, SILU, SOFTSIGN, STEP,

@@ -37,6 +37,18 @@ def _as_float(x: Any, where: str) -> float:
     )
 
 
+def _leaf_data(data: Any) -> float:
+    """A leaf's data as a float: TypeError for a Value or anything but a real number."""
+    if isinstance(data, Value):
+        raise TypeError("Value(data): data is already a Value; use .detach() for a copy")
+    if not isinstance(data, numbers.Real):
+        raise TypeError(
+            f"Value(data): expected an int or float (numpy scalars accepted), "
+            f"got {type(data).__name__} {data!r}"
+        )
+    return float(data)
+
+
 def _is_number(x: Any) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
 
@@ -63,16 +75,9 @@ class Value:
     label: str
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if isinstance(data, Value):
-            raise TypeError("Value(data): data is already a Value; use .detach() for a copy")
-        if type(data) is not float:
-            if not isinstance(data, numbers.Real):
-                raise TypeError(
-                    f"Value(data): expected an int or float (numpy scalars accepted), "
-                    f"got {type(data).__name__} {data!r}"
-                )
-            data = float(data)
-        if not isinstance(label, str):
+        if type(data) is not float:  # the checks cost little on the common path: a float
+            data = _leaf_data(data)
+        if type(label) is not str and not isinstance(label, str):
             raise TypeError(f"Value(label): expected a str, got {type(label).__name__}")
         self.data = data
         self.grad = 0.0
@@ -162,9 +167,9 @@ class Value:
     def __neg__(self) -> Value:  # -x = x * -1
         return _with_const(ops.MUL_CONST, self, -1.0)
 
-    def __sub__(self, other: Operand) -> Value:  # x - y = x + (-y)
+    def __sub__(self, other: Operand) -> Value:  # a primitive: one node, not x + (-y)
         if type(other) is Value:
-            return self + (-other)
+            return _binary(ops.SUB, self, other)
         return _with_const(ops.ADD_CONST, self, -_as_float(other, "-"))
 
     def __rsub__(self, other: Number) -> Value:  # c - x = (-x) + c

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import chain, mlp, wide
+from . import chain, mlp, tiny, wide
 from .harness import Case, assert_agree, in_big_stack, interleave, paused_gc
 
 DEFAULT_RECURSION_LIMIT = sys.getrecursionlimit()
@@ -28,6 +28,7 @@ class Config:
         self.chain = 2_000 if quick else 100_000
         self.wide = 1_000 if quick else 100_000
         self.memory = 10_000 if quick else 1_000_000
+        self.tiny = 2_000 if quick else 100_000  # gradients of the ten-node graph
         self.scaling = (1_000, 10_000) if quick else (10_000, 100_000, 1_000_000)
         self.reps = reps or (1 if quick else 5)  # samples with the collector on
         self.reps_off = 1 if quick else max(1, (self.reps + 1) // 2)  # and off
@@ -224,6 +225,33 @@ def wide_sum(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------
+# tiny-graph
+# ---------------------------------------------------------------------------
+
+
+def tiny_graph(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
+    """One gradient of the ten-node graph, repeated (cfg.tiny gradients per sample)."""
+    _log("tiny-graph: checking the engines agree …")
+    reference = list(tiny.tiny_reference())
+    engines = [("micrograd", eng.mg_value)] if eng.micrograd else []
+    engines.append(("graphgrad", eng.Value))
+    cases = []
+    for name, value in engines:
+        assert_agree(f"tiny-graph, {name} vs closed form", list(tiny.tiny_gradient(value)),
+                     reference)
+        cases.append(Case("tiny-graph", name, f"{cfg.tiny:,} gradients",
+                          lambda value=value: tiny.tiny_run(value),
+                          cfg.tiny // tiny.GRADIENTS))
+    rows = _time(cases, cfg, "tiny-graph")
+    _ratios(rows, rows[0] if eng.micrograd else None)
+    for row in rows:
+        per = row["seconds"] / tiny.GRADIENTS
+        row["note"] = f"{per * 1e6:.2f} µs per gradient"
+    rows[-1]["target"] = {"ratio": 4.0}
+    return rows
+
+
+# ---------------------------------------------------------------------------
 # scaling (graphgrad only)
 # ---------------------------------------------------------------------------
 
@@ -293,12 +321,13 @@ def memory(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
 
 
 #: The workloads whose engines and variants are checked equal before timing.
-CHECKED = ("mlp-step", "deep-chain", "wide-sum")
+CHECKED = ("mlp-step", "deep-chain", "wide-sum", "tiny-graph")
 
 WORKLOADS: dict[str, Callable[[Config, Engines], list[dict[str, Any]]]] = {
     "mlp-step": mlp_step,
     "deep-chain": deep_chain,
     "wide-sum": wide_sum,
+    "tiny-graph": tiny_graph,
     "scaling": scaling,
     "memory": memory,
 }

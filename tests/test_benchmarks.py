@@ -13,7 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_MICROGRAD = importlib.util.find_spec("micrograd") is not None
-WORKLOADS = {"mlp-step", "deep-chain", "wide-sum", "scaling", "memory"}
+sys.path.insert(0, str(ROOT))
+from benchmarks import suite  # noqa: E402
+
+WORKLOADS = set(suite.WORKLOADS)
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +33,11 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
 
 def test_benchmarks_quick_run_checks_every_workload(quick_run):
     stdout, results = quick_run
-    assert "checked before timing (mlp-step, deep-chain, wide-sum)" in stdout
+    assert f"checked before timing ({', '.join(suite.CHECKED)})" in stdout
+    assert {"mlp-step", "deep-chain", "wide-sum", "tiny-graph"} <= set(suite.CHECKED)
     assert {row["workload"] for row in results["rows"]} == WORKLOADS
     graphgrad = [r for r in results["rows"] if r["engine"] == "graphgrad" and r["seconds"]]
-    assert {r["workload"] for r in graphgrad} == {"mlp-step", "deep-chain", "wide-sum", "scaling"}
+    assert {r["workload"] for r in graphgrad} == WORKLOADS - {"memory"}
     memory = [r for r in results["rows"] if r["workload"] == "memory"]
     assert all(r["bytes_per_node"] > 0 for r in memory)
 

@@ -48,6 +48,7 @@ def _affine(values, f):
 CASES = {
     # name: (strategy of (inputs, constant), f(*values, c), closed form on floats)
     "add": (_case(reals(), reals()), lambda x, y, c: x + y, lambda x, y, c: x + y),
+    "sub": (_case(reals(), reals()), lambda x, y, c: x - y, lambda x, y, c: x - y),
     "mul": (_case(reals(), reals()), lambda x, y, c: x * y, lambda x, y, c: x * y),
     "div": (_case(reals(), reals(0.5, 3.0)), lambda x, y, c: x / y, lambda x, y, c: x / y),
     "pow": (_case(reals(0.3, 3.0), reals(-2.0, 2.5)), lambda x, y, c: x**y, lambda x, y, c: x**y),
