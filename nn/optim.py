@@ -132,7 +132,7 @@ class Adam(Optimizer):
         if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence):
             raise TypeError(f"Adam(betas): expected a pair of numbers, got {betas!r}")
         if len(betas) != 2:
-            raise ValueError(f"Adam(betas): expected a pair of numbers, got {len(betas)}")
+            raise ValueError(f"Adam(betas): expected 2 numbers, got {len(betas)}: {betas!r}")
         beta1, beta2 = (_check_number(f"Adam(betas[{i}])", b, 1.0) for i, b in enumerate(betas))
         self.betas = (beta1, beta2)
         self.eps = _check_number("Adam(eps)", eps)

@@ -188,7 +188,7 @@ def test_negative_lr_raises_at_construction_and_on_assignment(cls):
     (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\]\): expected a number in \[0, 1\)"),
     (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), r"betas\[1\]"),
     (lambda ps: optim.Adam(ps, betas=(0.9, math.nan)), r"betas\[1\]"),
-    (lambda ps: optim.Adam(ps, betas=(0.9,)), r"Adam\(betas\): expected a pair of numbers, got 1"),
+    (lambda ps: optim.Adam(ps, betas=(0.9,)), r"Adam\(betas\): expected 2 numbers, got 1: \(0.9,\)"),
     (lambda ps: optim.Adam(ps, betas=[0.9, 0.99, 0.999]), r"Adam\(betas\): .* got 3"),
     (lambda ps: optim.Adam(ps, eps=-1e-8), r"Adam\(eps\)"),
     (lambda ps: optim.Adam(ps, eps=math.inf), r"Adam\(eps\)"),
