@@ -1,8 +1,18 @@
 """graphgrad's neural networks, built on `autograd.Value` (PyTorch-shaped names)."""
 
-from . import losses, optim
-from .io import load
-from .layers import MLP, Layer, Neuron
-from .module import Module
+import autograd
+
+# `autograd` is also HIPS autograd's import name: make sure this is graphgrad's engine.
+if not (hasattr(autograd, "Value") and hasattr(autograd, "gmath")):
+    raise ImportError(
+        "nn needs graphgrad's autograd; another package named autograd (HIPS autograd?) is "
+        f"installed at {getattr(autograd, '__file__', None) or autograd!r} and is imported "
+        "instead. Both are imported as `autograd`, so they cannot share an environment: "
+        "uninstall the other one (pip uninstall autograd) or use a separate virtualenv."
+    )
+
+from . import losses, optim  # noqa: E402
+from .layers import MLP, Layer, Neuron  # noqa: E402
+from .module import Module, load  # noqa: E402
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "load"]

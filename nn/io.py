@@ -1,57 +1,95 @@
-"""Saving and loading modules as JSON: the architecture and every weight, never pickle.
+"""Model files: a JSON format, written atomically and read with every check a hostile file needs.
 
 A file looks like
     {"format": "graphgrad.nn", "version": 1, "module": "MLP",
      "config": {"nin": 2, "nouts": [16, 16, 1], ...},
      "parameters": {"layers.0.neurons.0.w.0": 0.53, ...}}
+This file knows the format and nothing of the modules: `Module.save` and `nn.load` (in
+module.py) turn a module into a class name, its `config()` and its weights, and back.
 Saving writes a temporary file next to the target and renames it over the target
-(`os.replace` is atomic), so a crash mid-write leaves the old file intact. Loading
-checks the whole file before building anything.
+(`os.replace` is atomic), so a crash mid-write leaves the old file intact.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
+import numbers
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Collection, Mapping
 from os import PathLike
-from typing import IO, Any
-
-from .layers import MLP, Layer, Neuron, check_activation, check_size
-from .module import Module, check_names, check_weight
+from typing import IO, Any, NamedTuple
 
 FORMAT = "graphgrad.nn"
 VERSION = 1
 
-# For each savable module: its config keys (the constructor arguments) in order.
-_CONFIG_KEYS: dict[str, tuple[str, ...]] = {
-    "Neuron": ("nin", "activation"),
-    "Layer": ("nin", "nout", "activation"),
-    "MLP": ("nin", "nouts", "activation", "output_activation"),
-}
-_CLASSES: dict[str, Callable[..., Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+
+class ModelFile(NamedTuple):
+    """What a model file holds, checked: a class name, its config and finite weights by name."""
+
+    module: str
+    config: dict[str, Any]
+    weights: dict[str, float]
 
 
 # ---------------------------------------------------------------------------
-# Saving
+# Checks shared by model files and in-memory state dicts
 # ---------------------------------------------------------------------------
 
 
-def save(module: Module, path: str | PathLike[str]) -> None:
-    """Write `module` (a Neuron, Layer or MLP) to `path` as JSON, atomically."""
-    kind = type(module).__name__
-    if kind not in _CLASSES or type(module) is not _CLASSES[kind]:
-        raise TypeError(f"save: cannot save a {kind}; savable modules: {', '.join(_CLASSES)}")
-    config = {key: getattr(module, key) for key in _CONFIG_KEYS[kind]}
-    params = {}
-    for name, p in module.named_parameters():
-        # A NaN or infinite weight would make a file that load() refuses: refuse now.
-        params[name] = check_weight(f"save: parameter {name}", p.data)
-    doc = {"format": FORMAT, "version": VERSION, "module": kind, "config": config,
+def check_names(where: str, given: Any, expected: Collection[str], noun: str = "key") -> None:
+    """Raise unless `given` is a mapping with exactly the `expected` names.
+
+    TypeError if it is not a mapping, else ValueError naming the first missing or unknown name.
+    """
+    if not isinstance(given, Mapping):
+        raise TypeError(f"{where}: expected a mapping, got {type(given).__name__}")
+    for name in expected:
+        if name not in given:
+            raise ValueError(f"{where}: missing {noun} {name!r}")
+    for name in given:
+        if name not in expected:
+            raise ValueError(f"{where}: unknown {noun} {name!r}")
+
+
+def check_weight(where: str, x: Any) -> float:
+    """`x` as a finite float: TypeError naming `where` for a non-number (bools included),
+    ValueError for NaN or an infinity."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: expected a number, got {type(x).__name__} {x!r}")
+    try:
+        value = float(x)
+    except OverflowError:  # an int too large for a float
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {x!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+def write_model(
+    path: str | PathLike[str], module: str, config: Any, weights: Mapping[str, float]
+) -> None:
+    """Write a model file: the class name `module`, its `config` (JSON values) and the weights."""
+    if not isinstance(config, dict) or not all(isinstance(key, str) for key in config):
+        raise TypeError(f"save: {module}.config() must return a dict with str keys, got {config!r}")
+    # A NaN or infinite weight would make a file that load() refuses: refuse now.
+    params = {name: check_weight(f"save: parameter {name}", w) for name, w in weights.items()}
+    doc = {"format": FORMAT, "version": VERSION, "module": module, "config": config,
            "parameters": params}
-    _replace_atomically(path, json.dumps(doc, indent=1) + "\n")
+    try:
+        text = json.dumps(doc, indent=1, allow_nan=False)
+    except TypeError as exc:  # an object JSON cannot hold, such as a random.Random
+        raise TypeError(f"save: {module}.config() must hold JSON values only: {exc}") from None
+    except ValueError as exc:  # a NaN in the config, or a list that contains itself
+        raise ValueError(f"save: {module}.config() must hold JSON values only: {exc}") from None
+    _replace_atomically(path, text + "\n")
 
 
 def _write(f: IO[str], text: str) -> None:
@@ -79,7 +117,7 @@ def _replace_atomically(path: str | PathLike[str], text: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Loading: check everything, then build
+# Reading: every malformation of a file is a bad value (ValueError)
 # ---------------------------------------------------------------------------
 
 
@@ -105,86 +143,28 @@ def _read_json(path: str | PathLike[str]) -> Any:
         raise ValueError("not valid JSON: nested too deeply") from None
 
 
-def _check_config(kind: str, config: Any) -> dict[str, Any]:
-    check_names("config", config, _CONFIG_KEYS[kind])
-    for key, value in config.items():
-        if key in ("nin", "nout"):
-            check_size(f"config.{key}", value)
-        elif key == "nouts":
-            if not isinstance(value, list) or not value:
-                raise ValueError(f"config.nouts: expected a non-empty list, got {value!r}")
-            for n in value:
-                check_size("config.nouts", n)
-        else:
-            try:
-                check_activation(value)
-            except (TypeError, ValueError) as exc:  # in a file, a wrong type is a bad value
-                raise ValueError(f"config.{key}: {exc}") from None
-    return config
-
-
-def _layer_sizes(kind: str, config: dict[str, Any]) -> list[tuple[str, int, int]]:
-    """(name prefix, nin, nout) of each layer the config describes."""
-    if kind == "Neuron":
-        return [("", config["nin"], 1)]
-    if kind == "Layer":
-        return [("neurons.", config["nin"], config["nout"])]
-    sizes = [config["nin"], *config["nouts"]]
-    return [(f"layers.{k}.neurons.", sizes[k], sizes[k + 1]) for k in range(len(sizes) - 1)]
-
-
-def _parameter_names(kind: str, config: dict[str, Any]) -> Iterator[str]:
-    """The dotted names `named_parameters()` gives the module the config describes."""
-    for prefix, nin, nout in _layer_sizes(kind, config):
-        for j in range(nout):
-            neuron = prefix if kind == "Neuron" else f"{prefix}{j}."
-            yield from (f"{neuron}w.{i}" for i in range(nin))
-            yield f"{neuron}b"
-
-
-def _check_parameters(kind: str, config: dict[str, Any], params: Any) -> dict[str, float]:
-    if not isinstance(params, dict):
-        raise ValueError(f"parameters: expected an object, got {type(params).__name__}")
-    # Count first, from arithmetic alone: a huge nin cannot make us list huge names.
-    expected = sum(nout * (nin + 1) for _, nin, nout in _layer_sizes(kind, config))
-    if len(params) != expected:
-        raise ValueError(
-            f"parameters: the architecture has {expected} weights, the file has {len(params)}"
-        )
-    values = {}
-    for name in _parameter_names(kind, config):
-        if name not in params:
-            raise ValueError(f"parameters: missing weight {name!r}")
-        values[name] = check_weight(f"parameters: {name}", params[name])
-    return values
-
-
-def _check_document(doc: Any) -> tuple[str, dict[str, Any], dict[str, float]]:
-    """The module kind, its config and its weights; ValueError naming the first problem."""
+def _check_document(doc: Any) -> ModelFile:
+    """The document's parts; TypeError or ValueError naming the first problem."""
     check_names("file", doc, ("format", "version", "module", "config", "parameters"))
     if doc["format"] != FORMAT:
         raise ValueError(f"format: expected {FORMAT!r}, got {doc['format']!r}")
     version = doc["version"]
     if version != VERSION or isinstance(version, bool):
         raise ValueError(f"version: unsupported format version {version!r} (expected {VERSION})")
-    kind = doc["module"]
-    if not isinstance(kind, str) or kind not in _CLASSES:
-        raise ValueError(f"module: unknown module {kind!r}; known: {', '.join(_CLASSES)}")
-    config = _check_config(kind, doc["config"])
-    return kind, config, _check_parameters(kind, config, doc["parameters"])
+    if not isinstance(doc["module"], str):
+        raise ValueError(f"module: expected a class name, got {doc['module']!r}")
+    for part in ("config", "parameters"):
+        if not isinstance(doc[part], dict):
+            raise ValueError(f"{part}: expected an object, got {type(doc[part]).__name__}")
+    params = doc["parameters"]
+    weights = {name: check_weight(f"parameters: {name}", params[name]) for name in params}
+    return ModelFile(doc["module"], doc["config"], weights)
 
 
-def load(path: str | PathLike[str]) -> Module:
-    """Rebuild a module saved with `module.save(path)`.
-
-    The whole file is checked first (JSON syntax, format version, architecture,
-    every weight present, numeric and finite); on the first problem this raises
-    ValueError naming the file and the problem, and builds nothing.
-    """
+def read_model(path: str | PathLike[str]) -> ModelFile:
+    """Read and check a model file: JSON syntax, format, version, the parts' types, every weight
+    a finite number. On the first problem, ValueError naming the file and the problem."""
     try:
-        kind, config, weights = _check_document(_read_json(path))
-    except ValueError as exc:
+        return _check_document(_read_json(path))
+    except (TypeError, ValueError) as exc:  # in a file, a wrong type is a bad value too
         raise ValueError(f"{os.fspath(path)}: {exc}") from None
-    module = _CLASSES[kind](**config, seed=0)  # seed: the weights are overwritten next
-    module.load_state_dict(weights)
-    return module

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from autograd import Value, dot, unary_functions
@@ -28,21 +28,38 @@ def activations() -> dict[str, Callable[[Value], Value] | None]:
 _HE_FAMILY = frozenset({"relu", "leaky_relu", "silu", "softplus"})
 
 
-def check_activation(name: Any) -> str:
-    """`name` if it is a known activation, else ValueError listing the valid ones."""
+def check_activation(name: Any, where: str = "activation") -> str:
+    """`name` if it is a known activation: TypeError naming `where` for a non-str, ValueError
+    listing the valid names for an unknown one."""
     if not isinstance(name, str):
-        raise TypeError(f"activation: expected a name (str), got {type(name).__name__} {name!r}")
+        raise TypeError(f"{where}: expected a name (str), got {type(name).__name__} {name!r}")
     known = activations()
     if name not in known:
-        raise ValueError(f"unknown activation {name!r}; valid activations: {', '.join(known)}")
+        raise ValueError(
+            f"{where}: unknown activation {name!r}; valid activations: {', '.join(known)}"
+        )
     return name
 
 
 def check_size(where: str, n: Any) -> int:
-    """`n` if it is a positive int (bools refused), else ValueError naming `where`."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    """`n` if it is a positive int: TypeError naming `where` for a non-int (bools included),
+    ValueError for an int below 1."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{where}: expected a positive int, got {type(n).__name__} {n!r}")
+    if n < 1:
         raise ValueError(f"{where}: expected a positive int, got {n!r}")
     return n
+
+
+def _check_nouts(nouts: Any) -> list[int]:
+    """MLP's layer sizes as a list: TypeError for a non-sequence, ValueError if empty."""
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+        raise TypeError(
+            f"MLP(nouts): expected a list of layer sizes, got {type(nouts).__name__} {nouts!r}"
+        )
+    if not nouts:
+        raise ValueError("MLP(nouts): expected at least one layer size, got an empty list")
+    return [check_size("MLP(nouts)", n) for n in nouts]
 
 
 def make_rng(seed: int | random.Random | None) -> random.Random:
@@ -82,7 +99,7 @@ class Neuron(Module):
     ) -> None:
         super().__init__()
         self.nin = check_size("Neuron(nin)", nin)
-        self.activation = check_activation(activation)
+        self.activation = check_activation(activation, "Neuron(activation)")
         self._act = activations()[activation]
         rng = make_rng(seed)
         gain = 2.0 if activation in _HE_FAMILY else 1.0
@@ -97,8 +114,14 @@ class Neuron(Module):
         act = self._act
         return z if act is None else act(z)
 
-    def extra_repr(self) -> str:
-        return f"nin={self.nin}, activation={self.activation!r}"
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments, for `save`."""
+        return {"nin": self.nin, "activation": self.activation}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """nin weights and a bias."""
+        return check_size("Neuron(nin)", config["nin"]) + 1
 
 
 class Layer(Module):
@@ -114,7 +137,7 @@ class Layer(Module):
         super().__init__()
         self.nin = check_size("Layer(nin)", nin)
         self.nout = check_size("Layer(nout)", nout)
-        self.activation = check_activation(activation)
+        self.activation = check_activation(activation, "Layer(activation)")
         rng = make_rng(seed)  # one generator shared by all neurons: each draws new weights
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
@@ -123,8 +146,15 @@ class Layer(Module):
         _check_inputs(self, x)
         return [n(x) for n in self.neurons]
 
-    def extra_repr(self) -> str:
-        return f"nin={self.nin}, nout={self.nout}, activation={self.activation!r}"
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments, for `save`."""
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """nout neurons of nin weights and a bias."""
+        nin = check_size("Layer(nin)", config["nin"])
+        return check_size("Layer(nout)", config["nout"]) * (nin + 1)
 
     def __repr__(self) -> str:
         # One line, like torch.nn.Linear: the neurons are implied by nout.
@@ -155,11 +185,9 @@ class MLP(Module):
     ) -> None:
         super().__init__()
         self.nin = check_size("MLP(nin)", nin)
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP(nouts): expected a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [check_size("MLP(nouts)", n) for n in nouts]
-        self.activation = check_activation(activation)
-        self.output_activation = check_activation(output_activation)
+        self.nouts = _check_nouts(nouts)
+        self.activation = check_activation(activation, "MLP(activation)")
+        self.output_activation = check_activation(output_activation, "MLP(output_activation)")
         rng = make_rng(seed)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
@@ -174,3 +202,14 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x[0] if self.nouts[-1] == 1 else x  # type: ignore[return-value]
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments, for `save`."""
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """Each layer's nout neurons of nin weights and a bias."""
+        sizes = [check_size("MLP(nin)", config["nin"]), *_check_nouts(config["nouts"])]
+        return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))

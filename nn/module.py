@@ -4,37 +4,32 @@ A module finds its parameters and sub-modules the way PyTorch does: by watching
 attribute assignment. Assigning a `Value` (or a list of Values) registers parameters;
 assigning a `Module` (or a list of Modules) registers children, which learn their
 dotted name and parent so that graph drawings can group nodes by module.
+A module that describes itself (`config()`: its constructor arguments) can be saved,
+and `nn.load` finds its class by name in a registry filled as subclasses are defined.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Collection, Iterator, Mapping
+import inspect
+import os
+from collections.abc import Callable, Iterator, Mapping
 from os import PathLike
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from autograd import Value
 from autograd.engine import mark_outputs
 
+from .io import ModelFile, check_names, check_weight, read_model, write_model
 
-def check_names(where: str, given: Any, expected: Collection[str], noun: str = "key") -> None:
-    """ValueError naming the first problem unless `given` is a mapping with exactly `expected` names."""
-    if not isinstance(given, Mapping):
-        raise ValueError(f"{where}: expected a mapping, got {type(given).__name__}")
-    for name in expected:
-        if name not in given:
-            raise ValueError(f"{where}: missing {noun} {name!r}")
-    for name in given:
-        if name not in expected:
-            raise ValueError(f"{where}: unknown {noun} {name!r}")
+T = TypeVar("T")
 
 
 class Module:
     """Base class: parameters, named parameters, zero_grad, state dicts and a readable repr.
 
     Subclasses call `super().__init__()` first, assign their parameters and children
-    as attributes, and implement `forward`. Calling a module runs `forward`.
+    as attributes, and implement `forward`. Calling a module runs `forward`. A subclass
+    that also defines `config()` can be saved with `save` and rebuilt with `nn.load`.
     """
 
     _params: dict[str, Value | list[Value]]  # own parameters, by attribute name
@@ -48,6 +43,10 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "scope_name", type(self).__name__)
         object.__setattr__(self, "scope_parent", None)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _register(cls)  # a file names its module's class: nn.load looks the name up
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Register parameters and children in assignment order, as torch.nn does.
@@ -139,8 +138,9 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy values from `state` into the parameters.
 
-        Everything is checked first: every name present, no unknown names, every value
-        a finite number. On the first problem this raises ValueError and changes nothing.
+        Everything is checked first: a mapping (else TypeError), every name present and no
+        unknown name (else ValueError), every value a number (TypeError) and finite
+        (ValueError). On the first problem this raises and changes nothing.
         """
         params = dict(self.named_parameters())
         check_names("load_state_dict", state, params, "parameter")
@@ -148,17 +148,43 @@ class Module:
         for name, p in params.items():  # all checked: now copy
             p.data = values[name]
 
-    def save(self, path: str | PathLike[str]) -> None:
-        """Write the architecture and every weight to `path` as JSON (atomically); see `nn.load`."""
-        from .io import save  # io builds modules, so it imports this file: import late
+    # -- saving --------------------------------------------------------------
 
-        save(self, path)
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module, as JSON values (no weights):
+        `{"nin": self.nin, ...}`. A subclass defines it to become savable."""
+        raise TypeError(_why_unsavable(type(self)))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """A new module built from `config()`'s output (fresh weights; `nn.load` sets them)."""
+        return cls(**config)
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """How many parameters `from_config(config)` builds; this default builds and counts.
+        A module whose config can ask for a huge network computes it instead, so that
+        `nn.load` refuses a hostile file before allocating anything."""
+        return len(cls.from_config(config).parameters())
+
+    def save(self, path: str | PathLike[str]) -> None:
+        """Write the class name, `config()` and every weight to `path` as JSON (atomically).
+
+        `nn.load(path)` rebuilds the module; TypeError if this class cannot be rebuilt.
+        """
+        cls = type(self)
+        if _CLASSES.get(cls.__name__) is not cls:
+            raise TypeError(_why_unsavable(cls))
+        weights = {name: p.data for name, p in self.named_parameters()}
+        write_model(path, cls.__name__, self.config(), weights)
 
     # -- printing ------------------------------------------------------------
 
     def extra_repr(self) -> str:
-        """The constructor arguments shown inside this module's repr."""
-        return ""
+        """The constructor arguments shown inside this module's repr: its `config()`, if any."""
+        if not _describes_itself(type(self)):
+            return ""
+        return ", ".join(f"{key}={value!r}" for key, value in self.config().items())
 
     def __repr__(self) -> str:
         children = list(self.named_children())
@@ -171,14 +197,104 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-def check_weight(where: str, x: Any) -> float:
-    """`x` as a finite float; ValueError naming `where` for anything else (bools included)."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise ValueError(f"{where}: expected a number, got {type(x).__name__} {x!r}")
+# ---------------------------------------------------------------------------
+# The registry of savable classes, and loading
+# ---------------------------------------------------------------------------
+
+_CLASSES: dict[str, type[Module]] = {}  # savable Module subclasses, by class name
+
+
+def _describes_itself(cls: type[Module]) -> bool:
+    """Whether `cls.config()` gives the arguments of `cls`'s own constructor: `config` is
+    defined in `cls` or inherited together with the constructor it describes."""
+    for klass in cls.__mro__:
+        if klass is Module:
+            return False
+        if "config" in vars(klass):
+            return True
+        if "__init__" in vars(klass):  # a new constructor, but an older config()
+            return False
+    return False
+
+
+def _register(cls: type[Module]) -> None:
+    """Make `cls` loadable by its name, unless another class already holds that name."""
+    if not _describes_itself(cls):
+        return
+    held = _CLASSES.get(cls.__name__)
+    # The same class defined again (a notebook cell run twice) replaces the old one;
+    # a different class never takes the name over (nn.MLP's files must keep loading).
+    if held is None or (held.__module__, held.__qualname__) == (cls.__module__, cls.__qualname__):
+        _CLASSES[cls.__name__] = cls
+
+
+def _why_unsavable(cls: type[Module]) -> str:
+    name = cls.__name__
+    if not _describes_itself(cls):
+        return (f"cannot save a {name}: it defines no config() (the arguments of its "
+                f"constructor that rebuild it)")
+    held = _CLASSES[name]
+    return (f"save: cannot save {cls.__module__}.{cls.__qualname__}: files name a module by "
+            f"its class name, and {name!r} is {held.__module__}.{held.__qualname__}; "
+            f"rename the class")
+
+
+def module_class(name: str) -> type[Module]:
+    """The savable Module subclass called `name`; ValueError naming the known ones."""
+    if name not in _CLASSES:
+        raise ValueError(f"module: unknown module {name!r}; known: {', '.join(_CLASSES)}")
+    return _CLASSES[name]
+
+
+def load(path: str | PathLike[str]) -> Module:
+    """Rebuild a module saved with `module.save(path)`.
+
+    The whole file is checked first (JSON syntax, format version, a known class, its
+    config, every weight present, numeric and finite); on the first problem this raises
+    ValueError naming the file and the problem, and returns no half-loaded module.
+    """
+    model = read_model(path)
     try:
-        value = float(x)
-    except OverflowError:  # an int too large for a float
-        value = math.inf
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {x!r}")
-    return value
+        return _rebuild(model)
+    except ValueError as exc:
+        raise ValueError(f"{os.fspath(path)}: {exc}") from None
+
+
+def _rebuild(model: ModelFile) -> Module:
+    """The module a checked file describes; ValueError naming what does not fit."""
+    cls, config = module_class(model.module), model.config
+    _check_arguments(cls, config)
+    # Count before building: a file may ask for a network too big to allocate.
+    expected = _from_config(cls.parameter_count, config)
+    if len(model.weights) != expected:
+        raise ValueError(f"parameters: the architecture has {expected} weights, "
+                         f"the file has {len(model.weights)}")
+    module = _from_config(cls.from_config, config)
+    check_names("config", config, module.config())  # e.g. an optional argument left out
+    # The names the weights must have are the ones the module itself gives them.
+    check_names("parameters", model.weights, dict(module.named_parameters()), "weight")
+    module.load_state_dict(model.weights)
+    return module
+
+
+def _from_config(build: Callable[[dict[str, Any]], T], config: dict[str, Any]) -> T:
+    """`build(config)`, with its errors as ValueError: in a file, a wrong type is a bad value."""
+    try:
+        return build(config)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"config: {exc}") from None
+
+
+def _check_arguments(cls: type[Module], config: dict[str, Any]) -> None:
+    """ValueError unless `config` holds every required argument of `cls`'s constructor
+    and nothing it does not take."""
+    params = inspect.signature(cls).parameters.values()
+    by_name = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = {p.name for p in params if p.kind in by_name}
+    for p in params:
+        if p.kind in by_name and p.default is p.empty and p.name not in config:
+            raise ValueError(f"config: missing key {p.name!r}")
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        for key in config:
+            if key not in names:
+                raise ValueError(f"config: unknown key {key!r}")

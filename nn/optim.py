@@ -7,42 +7,62 @@ Sutskever et al. 2013 (momentum as PyTorch writes it), Kingma & Ba 2014 (Adam).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from autograd import Value
 
 
-def _check_nonnegative(where: str, x: float) -> float:
-    if not (isinstance(x, (int, float)) and not isinstance(x, bool)) or not x >= 0.0:
-        raise ValueError(f"{where}: expected a number >= 0, got {x!r}")
-    return float(x)
+def _check_number(where: str, x: Any, upper: float = math.inf) -> float:
+    """`x` as a float in [0, upper): TypeError naming `where` for a non-number (bools
+    included), ValueError for a value outside the range, NaN or an infinity."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: expected a number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not (math.isfinite(value) and 0.0 <= value < upper):
+        wanted = "a finite number >= 0" if upper == math.inf else f"a number in [0, {upper:g})"
+        raise ValueError(f"{where}: expected {wanted}, got {x!r}")
+    return value
+
+
+def _check_params(name: str, params: Any) -> list[Value]:
+    """The parameters as a list: TypeError unless an iterable of Values, ValueError if
+    empty or if one appears twice."""
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{name}: expected an iterable of Values (e.g. model.parameters()), "
+            f"got {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError(f"{name}: got no parameters to optimize")
+    seen: set[int] = set()
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
+        if id(p) in seen:  # it would be updated twice per step
+            raise ValueError(f"{name}: a parameter appears twice: {p!r}")
+        seen.add(id(p))
+    return params
 
 
 class Optimizer:
     """Base class: holds the parameters and a mutable, checked learning rate `lr`."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
-        name = type(self).__name__
-        if not self.params:
-            raise ValueError(f"{name}: got no parameters to optimize")
-        seen: set[int] = set()
-        for p in self.params:
-            if not isinstance(p, Value):
-                raise ValueError(f"{name}: parameters must be Values, got {type(p).__name__}")
-            if id(p) in seen:  # it would be updated twice per step
-                raise ValueError(f"{name}: a parameter appears twice: {p!r}")
-            seen.add(id(p))
+        self.params = _check_params(type(self).__name__, params)
         self.lr = lr
 
     @property
     def lr(self) -> float:
-        """The learning rate; can be changed between steps (a schedule), never negative."""
+        """The learning rate; can be changed between steps (a schedule); finite, never negative."""
         return self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_nonnegative(f"{type(self).__name__}(lr)", value)
+        self._lr = _check_number(f"{type(self).__name__}(lr)", value)
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient to 0.0."""
@@ -70,8 +90,8 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _check_nonnegative("SGD(momentum)", momentum)
-        self.weight_decay = _check_nonnegative("SGD(weight_decay)", weight_decay)
+        self.momentum = _check_number("SGD(momentum)", momentum)
+        self.weight_decay = _check_number("SGD(weight_decay)", weight_decay)
         self.buffers: list[float | None] = [None] * len(self.params)  # momentum buffers
 
     def step(self) -> None:
@@ -109,13 +129,14 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        beta1, beta2 = betas
-        for i, beta in enumerate((beta1, beta2)):
-            if not (isinstance(beta, (int, float)) and 0.0 <= beta < 1.0):
-                raise ValueError(f"Adam(betas[{i}]): expected a number in [0, 1), got {beta!r}")
-        self.betas = (float(beta1), float(beta2))
-        self.eps = _check_nonnegative("Adam(eps)", eps)
-        self.weight_decay = _check_nonnegative("Adam(weight_decay)", weight_decay)
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence):
+            raise TypeError(f"Adam(betas): expected a pair of numbers, got {betas!r}")
+        if len(betas) != 2:
+            raise ValueError(f"Adam(betas): expected 2 numbers, got {len(betas)}: {betas!r}")
+        beta1, beta2 = (_check_number(f"Adam(betas[{i}])", b, 1.0) for i, b in enumerate(betas))
+        self.betas = (beta1, beta2)
+        self.eps = _check_number("Adam(eps)", eps)
+        self.weight_decay = _check_number("Adam(weight_decay)", weight_decay)
         self.t = 0  # steps taken, for the bias correction
         self.m = [0.0] * len(self.params)  # running mean of gradients
         self.v = [0.0] * len(self.params)  # running mean of squared gradients

@@ -152,18 +152,35 @@ def test_non_sequence_input_raises_type_error():
     lambda a: MLP(2, [2], "tanh", output_activation=a),
 ])
 def test_unknown_activation_lists_the_valid_names(make):
-    with pytest.raises(ValueError, match="unknown activation 'swish'") as info:
+    with pytest.raises(ValueError, match=r"\(\w*activation\): unknown activation 'swish'") as info:
         make("swish")
     for name in activations():
         assert name in str(info.value)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Neuron(0), lambda: Layer(2, 0), lambda: MLP(2, []), lambda: MLP(0, [1]),
-    lambda: MLP(2, [3, -1]), lambda: MLP(2, 3), lambda: Neuron(True), lambda: Layer(2.0, 2),
+@pytest.mark.parametrize("make, message", [
+    (lambda: Neuron(0), r"Neuron\(nin\): expected a positive int, got 0"),
+    (lambda: Layer(2, 0), r"Layer\(nout\): expected a positive int, got 0"),
+    (lambda: MLP(0, [1]), r"MLP\(nin\)"),
+    (lambda: MLP(2, [3, -1]), r"MLP\(nouts\): expected a positive int, got -1"),
+    (lambda: MLP(2, []), r"MLP\(nouts\): expected at least one layer size"),
 ])
-def test_bad_sizes_raise_value_error(make):
-    with pytest.raises(ValueError):
+def test_bad_sizes_raise_value_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Neuron(True), r"Neuron\(nin\): expected a positive int, got bool True"),
+    (lambda: Layer(2.0, 2), r"Layer\(nin\): expected a positive int, got float 2.0"),
+    (lambda: Layer(2, "3"), r"Layer\(nout\): .* got str '3'"),
+    (lambda: MLP(2, 3), r"MLP\(nouts\): expected a list of layer sizes, got int 3"),
+    (lambda: MLP(2, "34"), r"MLP\(nouts\): expected a list of layer sizes, got str"),
+    (lambda: MLP(2, [3, 1.0]), r"MLP\(nouts\): expected a positive int, got float 1.0"),
+    (lambda: MLP(None, [1]), r"MLP\(nin\): .* got NoneType"),
+])
+def test_sizes_of_the_wrong_type_raise_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
         make()
 
 
@@ -203,6 +220,17 @@ def test_a_unary_user_primitive_is_an_activation():
     assert gmath.exp(0.0) == 1.0
 
 
-def test_activation_of_the_wrong_type_is_a_type_error():
-    with pytest.raises(TypeError, match="activation: expected a name"):
-        Neuron(2, activation=None)
+@pytest.mark.parametrize("make, message", [
+    (lambda: Neuron(2, activation=None), r"Neuron\(activation\): expected a name \(str\)"),
+    (lambda: Layer(2, 2, activation=Value.tanh), r"Layer\(activation\): expected a name"),
+    (lambda: MLP(2, [1], output_activation=1), r"MLP\(output_activation\): .* got int 1"),
+])
+def test_activation_of_the_wrong_type_is_a_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
+
+
+@pytest.mark.parametrize("x", [["a", 1.0], [None, 1.0], [[1.0], 2.0]])
+def test_inputs_that_are_not_numbers_raise_type_error(x):
+    with pytest.raises(TypeError, match="expected an int or float"):
+        Layer(2, 2, seed=0)(x)

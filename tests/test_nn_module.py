@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
+import nn
 from autograd import Value
 from nn import MLP, Layer, Module, Neuron
 
@@ -110,29 +117,42 @@ def test_load_state_dict_copies_values():
 
 
 @pytest.mark.parametrize(
-    "change, message",
+    "change, error, message",
     [
-        (lambda s: s.pop("layers.1.neurons.0.b"), "missing parameter 'layers.1.neurons.0.b'"),
-        (lambda s: s.update(extra=1.0), "unknown parameter 'extra'"),
-        (lambda s: s.update({"layers.1.neurons.0.b": "1.0"}), "expected a number"),
-        (lambda s: s.update({"layers.1.neurons.0.b": True}), "expected a number"),
-        (lambda s: s.update({"layers.1.neurons.0.b": math.nan}), "finite"),
-        (lambda s: s.update({"layers.1.neurons.0.b": -math.inf}), "finite"),
+        (lambda s: s.pop("layers.1.neurons.0.b"), ValueError,
+         "missing parameter 'layers.1.neurons.0.b'"),
+        (lambda s: s.update(extra=1.0), ValueError, "unknown parameter 'extra'"),
+        (lambda s: s.update({"layers.1.neurons.0.b": math.nan}), ValueError, "finite"),
+        (lambda s: s.update({"layers.1.neurons.0.b": -math.inf}), ValueError, "finite"),
+        (lambda s: s.update({"layers.1.neurons.0.b": "1.0"}), TypeError,
+         "layers.1.neurons.0.b: expected a number, got str"),
+        (lambda s: s.update({"layers.1.neurons.0.b": True}), TypeError, "got bool"),
+        (lambda s: s.update({"layers.1.neurons.0.b": None}), TypeError, "got NoneType"),
+        (lambda s: s.update({"layers.1.neurons.0.b": Value(1.0)}), TypeError, "got Value"),
     ],
 )
-def test_load_state_dict_bad_entry_raises_and_changes_nothing(change, message):
+def test_load_state_dict_bad_entry_raises_and_changes_nothing(change, error, message):
     m = MLP(2, [3, 1], seed=0)
     before = m.state_dict()
     state = {name: value + 1.0 for name, value in before.items()}  # every entry would change
     change(state)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         m.load_state_dict(state)
     assert m.state_dict() == before
 
 
-def test_load_state_dict_rejects_a_non_mapping():
-    with pytest.raises(ValueError, match="mapping"):
-        Neuron(2).load_state_dict([1.0, 2.0, 3.0])
+def test_load_state_dict_accepts_numpy_and_int_values():
+    m = Neuron(2, seed=0)
+    m.load_state_dict({"w.0": np.float32(0.5), "w.1": 2, "b": np.float64(-1.25)})
+    assert m.state_dict() == {"w.0": 0.5, "w.1": 2.0, "b": -1.25}
+
+
+def test_load_state_dict_rejects_a_non_mapping_with_type_error():
+    m = Neuron(2, seed=0)
+    before = m.state_dict()
+    with pytest.raises(TypeError, match="load_state_dict: expected a mapping, got list"):
+        m.load_state_dict([1.0, 2.0, 3.0])
+    assert m.state_dict() == before
 
 
 def test_repr_shows_the_architecture_like_pytorch():
@@ -168,3 +188,102 @@ def test_call_marks_outputs_with_the_innermost_module():
     mlp = MLP(2, [3, 2], seed=0)
     outs = mlp([1.0, 2.0])
     assert [o._scope for o in outs] == mlp.layers[1].neurons  # claimed by the neurons first
+
+
+# ---------------------------------------------------------------------------
+# Configuration: what a module says about itself
+# ---------------------------------------------------------------------------
+
+
+def test_modules_without_config_show_no_arguments_and_cannot_describe_themselves():
+    assert repr(Affine()).startswith("Affine(\n")
+    assert Affine().extra_repr() == ""
+    with pytest.raises(TypeError, match="cannot save a Affine: it defines no config"):
+        Affine().config()
+
+
+def test_extra_repr_comes_from_config():
+    class Gain(Module):
+        def __init__(self, k: float, name: str = "g") -> None:
+            super().__init__()
+            self.k, self.name = k, name
+
+        def config(self):
+            return {"k": self.k, "name": self.name}
+
+    assert repr(Gain(2.5)) == "Gain(k=2.5, name='g')"
+
+
+# ---------------------------------------------------------------------------
+# Package structure
+# ---------------------------------------------------------------------------
+
+NN_DIR = Path(nn.__file__).resolve().parent
+
+
+def _nn_imports(path: Path) -> tuple[set[str], list[int]]:
+    """The nn modules a file imports at top level, and the lines of nn imports inside
+    functions or classes (late imports)."""
+    top, late = set(), []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = {id(n) for node in ast.walk(tree)
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+              for n in ast.walk(node) if n is not node}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level:
+            targets = [node.module] if node.module else [a.name for a in node.names]
+        else:
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
+                a.name for a in node.names]
+            targets = [n.removeprefix("nn.") for n in names if n.startswith("nn.")]
+        targets = [t.split(".")[0] for t in targets if (NN_DIR / f"{t.split('.')[0]}.py").exists()]
+        if targets and id(node) in nested:
+            late.append(node.lineno)
+        top.update(targets)
+    return top, late
+
+
+def test_nn_imports_flow_one_way_with_no_late_imports():
+    graph = {}
+    for path in sorted(NN_DIR.glob("*.py")):
+        imports, late = _nn_imports(path)
+        assert not late, f"{path.name}: nn imported inside a function at lines {late}"
+        graph[path.stem] = imports - {path.stem}
+    # Kahn's algorithm: peel off modules that import nothing left; a cycle never peels.
+    remaining = {name: set(deps) for name, deps in graph.items()}
+    while True:
+        leaves = [name for name, deps in remaining.items() if not deps]
+        if not leaves:
+            break
+        for leaf in leaves:
+            del remaining[leaf]
+        for deps in remaining.values():
+            deps.difference_update(leaves)
+    assert not remaining, f"import cycle among {sorted(remaining)}"
+    # The file format knows no module class: a new layer type needs no change there.
+    assert graph["io"] == set()
+    assert "io" in graph["module"] and "module" in graph["layers"]
+
+
+def _import_nn(cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(NN_DIR.parent)}
+    return subprocess.run([sys.executable, "-c", "import nn; print(nn.MLP)"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_another_package_named_autograd_gets_a_clear_import_error(tmp_path):
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    assert _import_nn(clean).stdout.strip() == "<class 'nn.layers.MLP'>"  # the setup works
+    shadowed = tmp_path / "shadowed"
+    fake = shadowed / "autograd"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('"""Stands in for HIPS autograd."""\n\n\n'
+                                      'def grad(fun):\n    return fun\n')
+    proc = _import_nn(shadowed)  # the current folder comes first on sys.path
+    assert proc.returncode != 0
+    assert "ImportError: nn needs graphgrad's autograd; another package named autograd " \
+           "(HIPS autograd?) is installed at" in proc.stderr
+    assert str(fake / "__init__.py") in proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -178,17 +179,62 @@ def test_negative_lr_raises_at_construction_and_on_assignment(cls):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), "momentum"),
-    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay"),
-    (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\]"),
+    (lambda ps: optim.SGD(ps, lr=math.inf), r"SGD\(lr\): expected a finite number >= 0"),
+    (lambda ps: optim.Adam(ps, lr=math.nan), r"Adam\(lr\)"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), r"SGD\(momentum\)"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=math.nan), r"SGD\(momentum\)"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), r"SGD\(weight_decay\)"),
+    (lambda ps: optim.Adam(ps, weight_decay=math.inf), r"Adam\(weight_decay\)"),
+    (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\]\): expected a number in \[0, 1\)"),
     (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), r"betas\[1\]"),
-    (lambda ps: optim.Adam(ps, eps=-1e-8), "eps"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, math.nan)), r"betas\[1\]"),
+    (lambda ps: optim.Adam(ps, betas=(0.9,)), r"Adam\(betas\): expected 2 numbers, got 1: \(0.9,\)"),
+    (lambda ps: optim.Adam(ps, betas=[0.9, 0.99, 0.999]), r"Adam\(betas\): .* got 3"),
+    (lambda ps: optim.Adam(ps, eps=-1e-8), r"Adam\(eps\)"),
+    (lambda ps: optim.Adam(ps, eps=math.inf), r"Adam\(eps\)"),
     (lambda ps: optim.SGD([*ps, ps[0]], lr=0.1), "twice"),
-    (lambda ps: optim.SGD([1.0], lr=0.1), "must be Values"),
 ])
-def test_bad_hyperparameters_raise(make, message):
+def test_bad_hyperparameter_values_raise_value_error(make, message):
     with pytest.raises(ValueError, match=message):
         make([Value(1.0)])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: optim.SGD(ps, lr="0.1"), r"SGD\(lr\): expected a number, got str '0.1'"),
+    (lambda ps: optim.SGD(ps, lr=None), r"SGD\(lr\): expected a number, got NoneType"),
+    (lambda ps: optim.Adam(ps, lr=True), r"Adam\(lr\): expected a number, got bool"),
+    (lambda ps: optim.Adam(ps, lr=Value(0.1)), r"Adam\(lr\): expected a number, got Value"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum="0.9"), r"SGD\(momentum\)"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=[0.1]), r"SGD\(weight_decay\)"),
+    (lambda ps: optim.Adam(ps, betas=0.9), r"Adam\(betas\): expected a pair of numbers"),
+    (lambda ps: optim.Adam(ps, betas="ab"), r"Adam\(betas\)"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, "0.999")), r"Adam\(betas\[1\]\): expected a number"),
+    (lambda ps: optim.Adam(ps, eps=None), r"Adam\(eps\)"),
+    (lambda ps: optim.Adam(ps, weight_decay="0"), r"Adam\(weight_decay\)"),
+    (lambda ps: optim.SGD([1.0], lr=0.1), "SGD: parameters must be Values, got float"),
+    (lambda ps: optim.Adam(ps[0]), r"Adam: expected an iterable of Values \(e.g. model"),
+    (lambda ps: optim.SGD(3, lr=0.1), "SGD: expected an iterable of Values"),
+])
+def test_bad_hyperparameter_types_raise_type_error(make, message):
+    with pytest.raises(TypeError, match=message):
+        make([Value(1.0)])
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam])
+def test_lr_of_the_wrong_type_on_assignment_raises_and_keeps_the_old_one(cls):
+    opt = cls([Value(1.0)], lr=0.1)
+    with pytest.raises(TypeError, match="lr"):
+        opt.lr = "0.5"
+    assert opt.lr == 0.1
+
+
+def test_hyperparameters_accept_numpy_numbers_and_ints():
+    p = Value(1.0)
+    opt = optim.Adam([p], lr=np.float32(0.5), betas=(0, np.float64(0.5)), eps=0, weight_decay=1)
+    assert (opt.lr, opt.betas, opt.eps, opt.weight_decay) == (0.5, (0.0, 0.5), 0.0, 1.0)
+    assert all(type(x) is float for x in (opt.lr, *opt.betas, opt.eps, opt.weight_decay))
+    sgd = optim.SGD([p], lr=1, momentum=np.float16(0.5))
+    assert (sgd.lr, sgd.momentum) == (1.0, 0.5)
 
 
 def test_optimizers_accept_module_parameters():
