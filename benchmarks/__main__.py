@@ -15,11 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
 
 from . import harness, report, suite
 
 DEFAULT_JSON = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
+
+
+def say(text: str) -> None:
+    """Print, wrapped to the table's width."""
+    print(textwrap.fill(text, report.WIDTH, subsequent_indent="  "))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -38,8 +44,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="where to write the results (default benchmarks/results.json)")
     p.add_argument("--without-micrograd", action="store_true",
                    help="graphgrad only, even if micrograd is installed")
-    p.add_argument("--check-targets", action="store_true",
-                   help="exit with status 1 if a target of issue 6 is missed")
+    p.add_argument("--no-fail", action="store_true",
+                   help="exit with status 0 even if a target is missed (by default a missed "
+                   "target is exit status 1, so a regression is visible)")
     p.add_argument("--profile", action="store_true",
                    help="profile one graphgrad mlp-step (cProfile) and micrograd's time in the GC")
     return p.parse_args(argv)
@@ -67,27 +74,28 @@ def main(argv: list[str]) -> int:
     elapsed = time.perf_counter() - start
     checked = ", ".join(n for n in names if n in suite.CHECKED)
     if checked and engines.micrograd:
-        print(f"checked before timing ({checked}): graphgrad agrees with micrograd and with "
-              "plain floats (outputs and gradients, 1e-9 relative)")
+        say(f"checked before timing ({checked}): graphgrad agrees with micrograd and with "
+            "plain floats (outputs and gradients, 1e-9 relative)")
     elif checked:
-        print(f"checked before timing ({checked}): graphgrad's variants agree with each other "
-              "and with plain floats (outputs and gradients, 1e-9 relative); micrograd not compared")
+        say(f"checked before timing ({checked}): graphgrad's variants agree with each other "
+            "and with plain floats (outputs and gradients, 1e-9 relative); micrograd not compared")
     print()
     print(report.table(rows))
     print()
     mode = "quick smoke run: figures are not meaningful" if cfg.quick else (
         f"medians of {cfg.reps} samples GC on, {cfg.reps_off} GC off")
-    print(f"{mode}; seconds of {args.clock} time; ratio = micrograd seconds / graphgrad "
-          f"seconds; {elapsed:.0f} s in all")
+    say(f"{mode}; seconds of {args.clock} time; ratio = micrograd seconds / graphgrad "
+        f"seconds; {elapsed:.0f} s in all")
     meta = {"quick": cfg.quick, "clock": args.clock, "reps": cfg.reps, "reps_gc_off": cfg.reps_off,
             "micrograd": engines.micrograd, "workloads": names, "elapsed": elapsed,
             "machine": report.machine(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
     report.write_json(args.json, rows, meta)
     print(f"wrote {os.path.relpath(args.json)}")
     missed = [r for r in rows if report.verdict(r) is False]
-    if args.check_targets and missed:
-        print(f"{len(missed)} target(s) missed", file=sys.stderr)
-        return 1
+    if missed and not cfg.quick:  # a quick run's figures judge nothing
+        names = ", ".join(sorted({r["workload"] for r in missed}))
+        print(f"{len(missed)} target(s) missed ({names})", file=sys.stderr)
+        return 0 if args.no_fail else 1
     return 0
 
 
