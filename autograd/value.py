@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import copies, ops
-from .engine import MODE, _data_of, backprop, format_call, parents_of, restore
+from .engine import MODE, OPEN_MODES, _data_of, backprop, format_call, parents_of, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -86,9 +86,10 @@ class Value:
         self._x: Any = None
         self._y: Any = None
         self._scope: Any = None
-        mode = MODE.get()
-        if mode is not None:
-            mode.adopt(self)
+        if OPEN_MODES[0]:  # some block changed how nodes are recorded
+            mode = MODE.get()
+            if mode is not None:
+                mode.adopt(self)
 
     # -- read-only structure ------------------------------------------------
 
@@ -299,9 +300,10 @@ def _node(data: float, op: Op, x: Any, y: Any = None) -> Value:
     out._x = x
     out._y = y
     out._scope = None
-    mode = MODE.get()
-    if mode is not None:
-        mode.adopt(out)
+    if OPEN_MODES[0]:
+        mode = MODE.get()
+        if mode is not None:
+            mode.adopt(out)
     return out
 
 
@@ -322,9 +324,10 @@ def _unary(op: Op, x: Value) -> Value:
     out._x = x
     out._y = None
     out._scope = None
-    mode = MODE.get()
-    if mode is not None:
-        mode.adopt(out)
+    if OPEN_MODES[0]:
+        mode = MODE.get()
+        if mode is not None:
+            mode.adopt(out)
     return out
 
 
@@ -341,9 +344,10 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
     out._x = x
     out._y = y
     out._scope = None
-    mode = MODE.get()
-    if mode is not None:
-        mode.adopt(out)
+    if OPEN_MODES[0]:
+        mode = MODE.get()
+        if mode is not None:
+            mode.adopt(out)
     return out
 
 
@@ -365,9 +369,10 @@ def _with_const(op: Op, x: Value, c: Any) -> Any:
     out._x = x
     out._y = c
     out._scope = None
-    mode = MODE.get()
-    if mode is not None:
-        mode.adopt(out)
+    if OPEN_MODES[0]:
+        mode = MODE.get()
+        if mode is not None:
+            mode.adopt(out)
     return out
 
 

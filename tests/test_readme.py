@@ -27,3 +27,22 @@ def test_readme_functional_examples():
     assert f"# {_shown(grad(lambda v: v.tanh())(0.5))}" in README
     assert grad(grad(grad(lambda v: v**3)))(2.0) == 6.0
     assert value_and_grad(lambda a, c: a * c, argnums=(0, 1))(3.0, 4.0) == (12.0, (4.0, 3.0))
+
+
+def test_readme_anomaly_example_shows_the_real_output(tmp_path):
+    """Run the README's detect_anomaly example as demo.py: the error it prints is the one shown."""
+    import re
+    import subprocess
+    import sys
+
+    code = re.search(r"Saved as `demo.py`:\n\n```python\n(.*?)```", README, re.S).group(1)
+    shown = re.search(r"```text\n(autograd\.anomaly\.AnomalyError: .*?)\n```", README).group(1)
+    (tmp_path / "demo.py").write_text(code)
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "demo.py"], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(root)})
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == shown.replace("/home/you/demo.py", str(tmp_path / "demo.py"))
+    from autograd import AnomalyError
+
+    assert issubclass(AnomalyError, FloatingPointError)
