@@ -15,7 +15,7 @@ from .functional import grad, value_and_grad
 from .ops import PRIMITIVES, Kind, Op, derivative_table, primitives
 from .stepper import BackwardStepper, backward_steps
 from .value import Value, add_n, dot, gradients
-from .viz import draw_dot
+from .viz import DrawOptions, draw_dot
 
 __all__ = [
     "Value",
@@ -39,6 +39,7 @@ __all__ = [
     "gmath",
     "derivative_table",
     "draw_dot",
+    "DrawOptions",
     "BackwardStepper",
     "backward_steps",
     "detect_anomaly",

@@ -2,27 +2,40 @@
 
 Frame k shows the gradients known after k steps of the engine's own order
 (`reversed(topological_order(root))`), computed with the engine's `local_gradients`,
-so the last frame holds exactly the numbers `root.backward()` produces.
+so the last frame holds exactly the numbers `root.backward()` produces. The graph is
+laid out once; each frame is the same layout under an overlay of styles.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .engine import describe, local_gradients, parents_of, topological_order
-from .viz import DEFAULT_MAX_NODES, _Plan, check_graphviz, format_number
+from . import player
+from .engine import constant_of, local_gradients, parents_of, topological_order
+from .layout import Graph, constant_text, format_number, layout, op_label
+from .options import DEFAULTS, DrawOptions, resolve_options
+from .viz import CURRENT_COLOUR, CURRENT_EDGE, PENDING_COLOUR, Overlay, check_graphviz, render
 
 if TYPE_CHECKING:
     import graphviz
 
+# The overlay's styles: dashed while a gradient is unknown or accumulating, red for the step.
+PENDING_STYLE = {"style": "filled,dashed", "color": PENDING_COLOUR, "fontcolor": "#374151"}
+CURRENT_VALUE = {"fillcolor": CURRENT_COLOUR, "color": CURRENT_EDGE, "penwidth": "2.5",
+                 "class": "current"}
+CURRENT_OP = {"fillcolor": CURRENT_COLOUR, "color": CURRENT_EDGE, "penwidth": "2",
+              "class": "current-op"}
+PASSED_EDGE = {"color": CURRENT_EDGE, "penwidth": "2", "fontcolor": CURRENT_EDGE,
+               "class": "passed"}
+CURRENT_OUT_EDGE = {"color": CURRENT_EDGE, "penwidth": "2"}
+
 
 class Step(NamedTuple):
-    """One step of backward: `node` has its full gradient `grad` and passes `passed` to its parents."""
+    """One step of backward: `node` (whose gradient `grad` is complete) passes `passed` on."""
 
     node: Any
     grad: float
@@ -34,50 +47,40 @@ class BackwardStepper:
 
     `len(stepper)` is the number of steps; iterating yields one `graphviz.Digraph` per
     step (display them in a notebook); `save_html(path)` writes a page that plays them.
-    Options are those of `draw_dot` (modules are drawn as clusters, never collapsed).
+    Options are those of `draw_dot` (keywords or `options=DrawOptions(...)`), except that
+    every node is drawn: modules are clusters, never collapsed. A deep graph fits a page
+    better top to bottom: `rankdir="TB"`.
     """
 
     def __init__(
         self,
         root: Any,
-        rankdir: str = "LR",
+        rankdir: str = DEFAULTS.rankdir,
         *,
-        clusters: bool = True,
-        max_nodes: int | None = DEFAULT_MAX_NODES,
-        precision: int = 4,
+        clusters: bool = DEFAULTS.clusters,
+        max_nodes: int | None = DEFAULTS.max_nodes,
+        precision: int = DEFAULTS.precision,
+        options: DrawOptions | None = None,
     ) -> None:
+        name = "BackwardStepper"
+        self.options = opts = resolve_options(
+            name, options, rankdir=rankdir, clusters=clusters, max_nodes=max_nodes,
+            precision=precision,
+        )
+        if opts.collapse_depth is not None:
+            raise ValueError(f"{name}: every frame draws every node; collapse_depth must be None")
         self.root = root
-        self._plan = plan = _Plan(root, rankdir, clusters, None, max_nodes, precision, "BackwardStepper")
-        index = plan.index
-        n = len(plan.order)
-        grads = [0.0] * n
-        grads[index[root]] = 1.0  # the seed, as in Value.backward
-        # A gradient is final once every node using it has been processed.
-        waiting = [len(users) for users in plan.consumers]
-        state = ["pending"] * n
-        state[index[root]] = "final"
-        self.steps: list[Step] = []
-        self._grads: list[list[float]] = []  # the gradients after each step
-        self._states: list[list[str]] = []
-        for node in reversed(topological_order(root)):  # the engine's order
-            if node._op is None:
-                continue  # a leaf passes nothing on: not a step, as in the engine
-            i = index[node]
-            passed = tuple(local_gradients(node, grads[i], False))
-            for parent, gp in zip(parents_of(node), passed):
-                grads[index[parent]] += gp  # accumulate exactly as the engine does
-            for j in {index[p] for p in parents_of(node)}:
-                waiting[j] -= 1
-                state[j] = "final" if waiting[j] == 0 else "partial"
-            self.steps.append(Step(node, grads[i], passed))
-            self._grads.append(list(grads))
-            self._states.append(list(state))
+        self._graph = graph = Graph(root, name)
+        self._layout = layout(graph, opts, name)
+        # the steps, and every node's gradient and its state after each step
+        self.steps, self._grads, self._states = replay(graph)
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def __repr__(self) -> str:
-        return f"BackwardStepper({len(self.steps)} steps from {_short(self.root) if self.root._op else 'a leaf'})"
+        start = expression(self.root) if self.root._op is not None else "a leaf"
+        return f"BackwardStepper({len(self.steps)} steps from {start})"
 
     def __iter__(self) -> Iterator[graphviz.Digraph]:
         return (self.frame(k) for k in range(len(self.steps)))
@@ -85,39 +88,47 @@ class BackwardStepper:
     @property
     def grads(self) -> dict[Any, float]:
         """Every node's gradient after the last step (what `root.backward()` computes)."""
-        order = self._plan.order
+        order = self._graph.order
         last = self._grads[-1] if self._grads else [0.0] * len(order)
         result = dict(zip(order, last))
         result[self.root] = 1.0
         return result
 
     def caption(self, k: int) -> str:
-        """What step k (0-based) does, in one line."""
+        """What step k (0-based) does, in one line, naming each operand as the drawing shows it."""
         step = self.steps[k]
-        p = self._plan.precision
-        sent = ", ".join(
-            f"{format_number(g, p)} to {_name(parent)}" for parent, g in zip(parents_of(step.node), step.passed)
-        )
-        return (
-            f"Step {k + 1} of {len(self.steps)}: {_short(step.node)} has grad "
-            f"{format_number(step.grad, p)} and passes {sent}"
-        )
+        p = self.options.precision
+        sent = ", ".join(f"{format_number(g, p)} to {name}"
+                         for name, g in zip(operand_names(step.node), step.passed))
+        return (f"Step {k + 1} of {len(self.steps)}: {expression(step.node)} has grad "
+                f"{format_number(step.grad, p)} and passes {sent}")
 
     def frame(self, k: int, caption: bool = True) -> graphviz.Digraph:
         """The graph after step k (0-based): the processed node in red, unknown grads dashed."""
         if not 0 <= k < len(self.steps):
             raise IndexError(f"BackwardStepper: step {k} out of range (0 to {len(self.steps) - 1})")
-        plan = self._plan
-        states = self._states[k]
-        pending = {i: s for i, s in enumerate(states) if s != "final"}
-        step = self.steps[k]
-        return plan.digraph(
-            grads=dict(enumerate(self._grads[k])),
-            pending=pending,
-            current=plan.index[step.node],
-            passed=step.passed,
-            caption=self.caption(k) if caption else None,
-        )
+        return render(self._layout, self.overlay(k, caption))
+
+    def overlay(self, k: int, caption: bool = True) -> Overlay:
+        """Step k's styles over the drawing: gradients known so far, the step's node and edges."""
+        p = self.options.precision
+        grads, states, step = self._grads[k], self._states[k], self.steps[k]
+        texts: dict[str, str] = {}
+        nodes: dict[str, dict[str, str]] = {}
+        for i, state in enumerate(states):
+            vid = f"v{i}"
+            if state == "pending":
+                texts[vid] = "?"
+            else:
+                texts[vid] = format_number(grads[i], p) + (" …" if state == "partial" else "")
+            if state != "final":
+                nodes[vid] = {**PENDING_STYLE, "class": state}
+        i = self._graph.index[step.node]
+        nodes[f"v{i}"], nodes[f"v{i}op"] = CURRENT_VALUE, CURRENT_OP
+        edges = {f"v{i}:in{j}": {**PASSED_EDGE, "label": signed(g, p)}
+                 for j, g in enumerate(step.passed)}
+        edges[f"v{i}:out"] = CURRENT_OUT_EDGE
+        return Overlay(texts, nodes, edges, self.caption(k) if caption else None)
 
     def to_html(self, title: str = "Backward, step by step") -> str:
         """A self-contained page: every frame as inline SVG, Previous/Next/Play and a slider."""
@@ -125,18 +136,20 @@ class BackwardStepper:
 
         check_graphviz()
         if self.steps:
-            graphs = [self.frame(k, caption=False) for k in range(len(self.steps))]  # the page shows it
+            # the page shows the captions itself, above the frames
+            graphs = [self.frame(k, caption=False) for k in range(len(self.steps))]
             captions = [self.caption(k) for k in range(len(self.steps))]
         else:  # a leaf: backward only seeds its gradient
-            graphs = [self._plan.digraph(grads={0: 1.0})]
+            seed = format_number(1.0, self.options.precision)
+            graphs = [render(self._layout, Overlay(grads={"v0": seed}))]
             captions = ["The root is a leaf: backward only sets its grad to 1."]
         # One run of dot for all frames: it renders each graph of its input in turn.
         source = "\n".join(g.source for g in graphs).encode("utf-8")
         out = graphviz.pipe("dot", "svg", source).decode("utf-8")
-        svgs = [_inline_svg(doc, k) for k, doc in enumerate(_split_svg(out))]
+        svgs = [player.inline_svg(doc, k) for k, doc in enumerate(player.split_svg(out))]
         if len(svgs) != len(graphs):
             raise RuntimeError(f"dot returned {len(svgs)} drawings for {len(graphs)} frames")
-        return _page(title, svgs, captions)
+        return player.page(title, svgs, captions)
 
     def _repr_html_(self) -> str:
         """In Jupyter: the player itself, in an iframe so its script and ids stay apart."""
@@ -150,134 +163,108 @@ class BackwardStepper:
         return target
 
 
-def backward_steps(root: Any, rankdir: str = "LR", **options: Any) -> Iterator[graphviz.Digraph]:
+def backward_steps(
+    root: Any, rankdir: str = DEFAULTS.rankdir, **options: Any
+) -> Iterator[graphviz.Digraph]:
     """One `graphviz.Digraph` per backward step from `root` (see `BackwardStepper`)."""
     return iter(BackwardStepper(root, rankdir, **options))
 
 
-def _short(node: Any) -> str:
-    """`tanh(0.88)`: the op and its operands, briefly (the engine's `describe` gives every digit)."""
-    return describe(node, lambda v: f"{v:.4g}")
+def replay(graph: Graph) -> tuple[list[Step], list[list[float]], list[list[str]]]:
+    """Run backward in the engine's order; after each step, every node's gradient and state.
 
-
-def _name(node: Any) -> str:
-    """How a caption names a parent: its label, else what made it."""
-    if node.label:
-        return node.label
-    return f"the {node._op.name} value" if node._op is not None else "a leaf"
+    A state is "pending" (no gradient yet), "partial" (some users still to be processed)
+    or "final". Gradients accumulate exactly as in the engine, so the last ones are
+    `root.backward()`'s.
+    """
+    root, index, n = graph.root, graph.index, len(graph.order)
+    grads = [0.0] * n
+    grads[index[root]] = 1.0  # the seed, as in Value.backward
+    waiting = [len(users) for users in graph.consumers]  # final once every user is processed
+    state = ["pending"] * n
+    state[index[root]] = "final"
+    steps: list[Step] = []
+    after: list[list[float]] = []
+    states: list[list[str]] = []
+    for node in reversed(topological_order(root)):  # the engine's order
+        if node._op is None:
+            continue  # a leaf passes nothing on: not a step, as in the engine
+        i = index[node]
+        passed = tuple(local_gradients(node, grads[i], False))
+        for parent, gp in zip(parents_of(node), passed):
+            grads[index[parent]] += gp
+        for j in {index[p] for p in parents_of(node)}:
+            waiting[j] -= 1
+            state[j] = "final" if waiting[j] == 0 else "partial"
+        steps.append(Step(node, grads[i], passed))
+        after.append(list(grads))
+        states.append(list(state))
+    return steps, after, states
 
 
 # ---------------------------------------------------------------------------
-# The HTML page
+# Captions: operations written with the drawn symbols, operands by their labels
 # ---------------------------------------------------------------------------
 
 
-def _split_svg(out: str) -> list[str]:
-    """The SVG documents in the output of one dot run over several graphs."""
-    parts = out.split("<?xml")
-    return ["<?xml" + part for part in parts if part.strip()]
+def signed(g: Any, precision: int) -> str:
+    """A gradient as added along an edge: `+0.5010`, `-1.5029`."""
+    text = format_number(g, precision)
+    return text if text.startswith("-") else "+" + text
 
 
-_ID = re.compile(r'\bid="([^"]*)"')
+def _operand(node: Any) -> str:
+    """An operand in an expression: its label, else its value (4 significant digits)."""
+    return str(node.label or f"{node.data:.4g}")
 
 
-def _inline_svg(doc: str, k: int) -> str:
-    """An SVG document as an element for inlining: no prologue, ids unique to frame k."""
-    start = doc.index("<svg")
-    svg = doc[start:].strip()
-    return _ID.sub(lambda m: f'id="f{k}-{m.group(1)}"', svg)
+def _infix(text: str) -> str:
+    """An operand beside an operator: a negative number in parentheses (`(-1.4) ** 2`)."""
+    return f"({text})" if text.startswith("-") else text
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #111827; }
-h1 { font-size: 1.3em; margin: 0 0 .6em; }
-.controls { display: flex; gap: .5em; align-items: center; flex-wrap: wrap; }
-.controls button { font-size: 1em; padding: .3em .9em; }
-.controls input[type=range] { flex: 1; min-width: 12em; }
-#caption { font-family: ui-monospace, monospace; min-height: 1.4em; }
-.frame svg { max-width: 100%; height: auto; }
-.legend { color: #4b5563; font-size: .9em; }
-"""
-
-_SCRIPT = """
-(function () {
-  const frames = Array.from(document.querySelectorAll(".frame"));
-  const slider = document.getElementById("slider");
-  const counter = document.getElementById("counter");
-  const caption = document.getElementById("caption");
-  const prev = document.getElementById("prev");
-  const next = document.getElementById("next");
-  const play = document.getElementById("play");
-  let current = 0;
-  let timer = null;
-  function show(k) {
-    current = Math.max(0, Math.min(frames.length - 1, k));
-    frames.forEach(function (f, j) { f.hidden = j !== current; });
-    slider.value = String(current + 1);
-    counter.textContent = (current + 1) + " / " + frames.length;
-    caption.textContent = frames[current].dataset.caption;
-    prev.disabled = current === 0;
-    next.disabled = current === frames.length - 1;
-  }
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    play.textContent = "\\u25B6 Play";
-  }
-  function start() {
-    if (current === frames.length - 1) { show(0); }
-    play.textContent = "\\u23F8 Pause";
-    timer = setInterval(function () {
-      if (current >= frames.length - 1) { stop(); } else { show(current + 1); }
-    }, 1000);
-  }
-  prev.addEventListener("click", function () { stop(); show(current - 1); });
-  next.addEventListener("click", function () { stop(); show(current + 1); });
-  play.addEventListener("click", function () { if (timer === null) { start(); } else { stop(); } });
-  slider.addEventListener("input", function () { stop(); show(Number(slider.value) - 1); });
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowLeft") { stop(); show(current - 1); }
-    else if (e.key === "ArrowRight") { stop(); show(current + 1); }
-  });
-  show(0);
-})();
-"""
+def _listed(items: list[str]) -> str:
+    """`a`, or `(a, b, c)`; a long list shows its first five items and its last."""
+    if len(items) > 6:
+        items = [*items[:5], "…", items[-1]]
+    return items[0] if len(items) == 1 else f"({', '.join(items)})"
 
 
-def _page(title: str, svgs: list[str], captions: list[str]) -> str:
-    frames = "\n".join(
-        f'<div class="frame" data-step="{k + 1}" data-caption="{html.escape(c, quote=True)}"'
-        f'{" hidden" if k else ""}>\n{svg}\n</div>'
-        for k, (svg, c) in enumerate(zip(svgs, captions))
-    )
-    n = len(svgs)
-    # The policy forbids every request: the page works offline, from a file.
-    csp = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
-<div class="controls">
-<button id="prev" type="button">&#9664; Previous</button>
-<button id="play" type="button">&#9654; Play</button>
-<button id="next" type="button">Next &#9654;</button>
-<input id="slider" type="range" min="1" max="{n}" value="1" aria-label="step">
-<span id="counter">1 / {n}</span>
-</div>
-<p id="caption">{html.escape(captions[0])}</p>
-<p class="legend">Red: the node being processed and the gradients it passes to its parents.
-Dashed: gradients not known yet (<code>?</code>) or still accumulating (<code>…</code>).
-Arrow keys step too.</p>
-<div id="frames">
-{frames}
-</div>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+def expression(node: Any) -> str:
+    """What made `node`, written as the drawing shows it: `y = tanh(0.88)`, `x * w`, `2 / x`."""
+    symbol, c = str(node._op.symbol), constant_of(node)
+    args = [_operand(p) for p in parents_of(node)]
+    n = len(args) // 2
+    word = symbol[:1].isalpha()  # tanh, σ, ReLU, Σ: written as a function call
+    if isinstance(c, tuple):  # a dot product with the constants folded in
+        text = f"{_listed(args)} {op_label(node)}"
+    elif c is not None:
+        const = constant_text(c)
+        if word:
+            text = f"{symbol}({args[0]}, {const})"
+        elif node._op.formula.startswith("c "):  # c / x, c ** x
+            text = f"{_infix(const)} {symbol} {_infix(args[0])}"
+        else:
+            text = f"{_infix(args[0])} {symbol} {_infix(const)}"
+    elif symbol == "·" and len(args) == 2 * n:  # the weights, then the inputs
+        text = f"{_listed(args[:n])} · {_listed(args[n:])}"
+    elif symbol == "·+" and len(args) == 2 * n + 1:  # weights, inputs, then the bias
+        text = f"{_listed(args[:n])} · {_listed(args[n:-1])} + {_infix(args[-1])}"
+    elif len(args) == 2 and not word:
+        text = f"{_infix(args[0])} {symbol} {_infix(args[1])}"
+    else:
+        text = f"{symbol}{_listed(args) if len(args) > 1 else f'({args[0]})'}"
+    return f"{node.label} = {text}" if node.label else text
+
+
+def operand_names(node: Any) -> list[str]:
+    """How a caption names each parent: its label, else `input k` (`its input` for one)."""
+    parents = parents_of(node)
+    if len(parents) == 1:
+        return [parents[0].label or "its input"]
+    labels = [p.label for p in parents]
+    return [
+        label if label and labels.count(label) == 1
+        else f"{label} (input {k + 1})" if label else f"input {k + 1}"
+        for k, label in enumerate(labels)
+    ]

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd import BackwardStepper, Value, backward_steps
+from autograd import BackwardStepper, DrawOptions, Value, backward_steps, draw_dot
 from autograd.engine import topological_order
 from autograd.viz import drawing_order, format_number
 from nn import MLP
@@ -70,8 +70,17 @@ def test_stepper_marks_current_node_and_pending_grads():
 def test_stepper_captions_name_the_step():
     *_, y = graph()
     stepper = BackwardStepper(y)
-    assert stepper.caption(0).startswith("Step 1 of 5: add(")
-    assert "to x" in stepper.caption(4) and "to w" in stepper.caption(4)
+    # y = h*h + h with h = tanh(0.88) = 0.7064: the root's add comes first
+    assert stepper.caption(0) == (
+        "Step 1 of 5: 0.499 + 0.7064 has grad 1.0000 and passes 1.0000 to input 1, "
+        "1.0000 to input 2"
+    )
+    # the last step is x * w = -6: dy/dx = w * dy/d(xw) and dy/dw = x * dy/d(xw)
+    last = stepper.steps[4]
+    assert stepper.caption(4) == (
+        f"Step 5 of 5: x * w has grad {last.grad:.4f} and passes "
+        f"{-3.0 * last.grad:.4f} to x, {2.0 * last.grad:.4f} to w"
+    )
     with pytest.raises(IndexError):
         stepper.frame(5)
 
@@ -125,3 +134,116 @@ def test_stepper_repr_says_how_many_steps():
     y = (x * 2.0).tanh()
     assert repr(BackwardStepper(y)) == "BackwardStepper(2 steps from tanh(1))"
     assert repr(BackwardStepper(x)) == "BackwardStepper(0 steps from a leaf)"
+
+
+# ---------------------------------------------------------------------------
+# Captions, edge labels, the overlay, options and the size limit
+# ---------------------------------------------------------------------------
+
+
+def seed_network():
+    """Two inputs, two sigmoid hidden units, one sigmoid output, squared error: 18 steps."""
+    x1, x2 = Value(0.05, label="x1"), Value(0.10, label="x2")
+    w = [Value(v, label=f"w{i}") for i, v in enumerate([0.15, 0.2, 0.25, 0.3, 0.4, 0.45], 1)]
+    a1 = (x1 * w[0] + x2 * w[1] + Value(0.35, label="b1")).sigmoid()
+    a2 = (x1 * w[2] + x2 * w[3] + Value(0.35, label="b2")).sigmoid()
+    a1.label, a2.label = "a1", "a2"
+    out = (a1 * w[4] + a2 * w[5] + Value(0.6, label="b3")).sigmoid()
+    loss = 0.5 * (out - 0.01) ** 2
+    loss.label = "L"
+    return loss
+
+
+INTERNAL_NAMES = re.compile(r"\b(add|mul|div|pow|add_const|mul_const|pow_const|sigmoid|value)\b")
+
+
+@pytest.mark.parametrize("make", [graph, seed_network], ids=["fan-out", "seed network"])
+def test_stepper_captions_use_drawn_symbols_and_distinct_operand_names(make):
+    made = make()
+    root = made[-1] if isinstance(made, tuple) else made
+    stepper = BackwardStepper(root)
+    for k, step in enumerate(stepper.steps):
+        caption = stepper.caption(k)
+        assert not INTERNAL_NAMES.search(caption), caption  # `mul(…)`, `the mul value`: gone
+        sent = caption.split(" and passes ", 1)[1]
+        names = [part.split(" to ", 1)[1] for part in sent.split(", ")]
+        assert len(names) == len(step.passed)
+        assert len(set(names)) == len(names), caption  # each operand named apart
+
+
+def test_stepper_caption_of_a_square_names_both_inputs_apart():
+    h = Value(-6.0)
+    y = h * h
+    caption = BackwardStepper(y).caption(0)
+    assert caption == (
+        "Step 1 of 1: (-6) * (-6) has grad 1.0000 and passes -6.0000 to input 1, -6.0000 to input 2"
+    )
+
+
+def test_stepper_captions_of_the_seed_network_read_as_the_drawing():
+    stepper = BackwardStepper(seed_network())
+    captions = [stepper.caption(k) for k in range(len(stepper))]
+    assert captions[0].startswith("Step 1 of 18: L = 0.5496 * 0.5 has grad 1.0000 and passes")
+    assert captions[0].endswith("to its input")
+    assert any(c.startswith("Step 3 of 18: ") and "+ (-0.01)" in c for c in captions)
+    assert any(": σ(" in c for c in captions)  # sigmoid drawn as σ
+    assert any(" a1 * w5 has grad " in c and "to a1, " in c and "to w5" in c for c in captions)
+
+
+def test_stepper_edge_labels_carry_the_sign_of_the_gradient():
+    x, w, b, h, y = graph()
+    stepper = BackwardStepper(y)
+    last = stepper.frame(len(stepper) - 1).source  # x * w passes w*g to x and x*g to w
+    labels = re.findall(r'label="?([^" ]+)"? class=passed', last)
+    g = stepper.steps[-1].grad
+    assert labels == [format_number(-3.0 * g), "+" + format_number(2.0 * g)]
+    assert labels[0].startswith("-") and "+-" not in last
+
+
+def test_stepper_overlay_keeps_the_drawing_and_ends_with_backwards_grads():
+    *_, y = graph()
+    stepper = BackwardStepper(y)
+    plain = draw_dot(y).source
+    ids = set(re.findall(r"^\s*(v\d+(?:op)?) \[", plain, flags=re.M))
+    for k in range(len(stepper)):
+        frame = stepper.frame(k, caption=False).source
+        assert set(re.findall(r"^\s*(v\d+(?:op)?) \[", frame, flags=re.M)) == ids
+        assert len(current_ids(frame)) == 2  # one value and its op, nothing else
+    overlay = stepper.overlay(len(stepper) - 1)
+    y.backward()
+    order = drawing_order(y)
+    assert overlay.grads == {f"v{i}": format_number(n.grad) for i, n in enumerate(order)}
+
+
+def test_stepper_takes_options_as_keywords_or_a_drawoptions():
+    *_, y = graph()
+    by_keywords = BackwardStepper(y, "TB", precision=2)
+    by_options = BackwardStepper(y, options=DrawOptions(rankdir="TB", precision=2))
+    assert by_keywords.frame(1).source == by_options.frame(1).source
+    assert "rankdir=TB" in by_options.frame(1).source and "grad 1.00 " in by_options.frame(0).source
+    with pytest.raises(ValueError, match="BackwardStepper: every frame draws every node"):
+        BackwardStepper(y, options=DrawOptions(collapse_depth=1))
+    with pytest.raises(ValueError, match="^BackwardStepper: precision must be from 0 to 17"):
+        BackwardStepper(y, precision=-1)
+    with pytest.raises(TypeError, match="^BackwardStepper: pass rankdir inside options="):
+        BackwardStepper(y, "TB", options=DrawOptions())
+
+
+def test_stepper_refuses_a_graph_over_max_nodes_like_draw_dot():
+    model = MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    with pytest.raises(ValueError) as stepper_error:
+        BackwardStepper(loss)
+    with pytest.raises(ValueError) as draw_error:
+        draw_dot(loss, clusters=True)
+    nodes = topological_order(loss)
+    size = sum(2 if n._op is not None else 1 for n in nodes)  # a record per value, an op per op
+    for error, caller in [(stepper_error, "BackwardStepper"), (draw_error, "draw_dot")]:
+        assert str(error.value).startswith(
+            f"{caller}: the graph has {size} nodes to draw, more than max_nodes=300"
+        )
+    assert f"max_nodes={size} draws it all" in str(stepper_error.value)
+    assert len(BackwardStepper(loss, max_nodes=size)) == sum(
+        1 for n in topological_order(loss) if n._op is not None
+    )
+

@@ -1,5 +1,7 @@
 """draw_dot: the DOT it writes (nodes, edges, labels, colours), determinism, size guard."""
 
+import dataclasses
+import inspect
 import re
 import subprocess
 import sys
@@ -8,8 +10,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from autograd import Value, add_n, dot, draw_dot
+from autograd import DrawOptions, Value, add_n, dot, draw_dot
 from autograd.viz import (
+    DEFAULT_MAX_NODES,
     INNER_COLOUR,
     LEAF_COLOUR,
     ROOT_COLOUR,
@@ -17,6 +20,7 @@ from autograd.viz import (
     drawing_order,
     format_number,
 )
+from nn import MLP, Neuron
 
 NODE = re.compile(r"^\s*(v\d+(?:op)?|m\d+) \[label=")
 EDGE = re.compile(r"^\s*(\S+) -> (\S+)")
@@ -188,3 +192,120 @@ def test_draw_dot_is_byte_identical_across_processes():
     ]
     assert runs[0] == runs[1]
     assert runs[0].count(b"<svg") == 3
+
+
+# ---------------------------------------------------------------------------
+# DrawOptions: one place for defaults and checks
+# ---------------------------------------------------------------------------
+
+
+def test_draw_options_defaults_are_draw_dots_defaults():
+    options = DrawOptions()
+    assert (options.rankdir, options.clusters, options.collapse_depth) == ("LR", True, None)
+    assert (options.max_nodes, options.precision) == (DEFAULT_MAX_NODES, 4) == (300, 4)
+    for name, parameter in inspect.signature(draw_dot).parameters.items():
+        if name in {f.name for f in dataclasses.fields(DrawOptions)}:
+            assert parameter.default == getattr(options, name), name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.rankdir = "TB"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "field, value, error, message",
+    [
+        ("rankdir", "XY", ValueError, "rankdir must be one of LR, TB, RL, BT, got 'XY'"),
+        ("rankdir", 1, TypeError, "rankdir must be a str, got int"),
+        ("clusters", 1, TypeError, "clusters must be True or False, got 1"),
+        ("collapse_depth", -1, ValueError, "collapse_depth must be at least 0 (or None), got -1"),
+        ("collapse_depth", 1.0, TypeError, "collapse_depth must be an int or None, got float 1.0"),
+        ("collapse_depth", True, TypeError, "collapse_depth must be an int or None, got bool"),
+        ("max_nodes", 0, ValueError, "max_nodes must be at least 1 (or None), got 0"),
+        ("max_nodes", "300", TypeError, "max_nodes must be an int or None, got str '300'"),
+        ("precision", 18, ValueError, "precision must be from 0 to 17, got 18"),
+        ("precision", 2.0, TypeError, "precision must be an int, got float"),
+    ],
+)
+def test_draw_options_reject_bad_values_naming_the_option(field, value, error, message):
+    with pytest.raises(error, match="^" + re.escape(message)):
+        DrawOptions(**{field: value})
+    with pytest.raises(error, match="^draw_dot: " + re.escape(message)):  # same check, via keywords
+        draw_dot(Value(1.0) * 2.0, **{field: value}, check_dot=False)
+
+
+def test_draw_dot_takes_options_or_keywords_but_not_both():
+    *_, y = neuron()
+    options = DrawOptions(rankdir="TB", precision=2, max_nodes=20)
+    by_keywords = draw_dot(y, "TB", precision=2, max_nodes=20)
+    assert draw_dot(y, options=options).source == by_keywords.source
+    assert "data 2.00 " in draw_dot(y, options=options).source
+    with pytest.raises(TypeError, match="^draw_dot: pass rankdir, precision inside options="):
+        draw_dot(y, "BT", precision=1, options=options)
+    with pytest.raises(TypeError, match="options must be a DrawOptions, got dict"):
+        draw_dot(y, options={"rankdir": "TB"})
+    with pytest.raises(ValueError, match="more than max_nodes=5"):
+        draw_dot(y, options=DrawOptions(max_nodes=5))
+
+
+# ---------------------------------------------------------------------------
+# Operands in argument order, measured on the SVG dot lays out
+# ---------------------------------------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def centres(svg: bytes) -> dict[str, tuple[float, float]]:
+    """Node id (the SVG title) -> the centre of its drawn shape."""
+    found = {}
+    for g in ET.fromstring(svg).iter(SVG_NS + "g"):
+        if "node" in (g.get("class") or "").split():
+            points = [tuple(map(float, p.split(","))) for poly in g.iter(SVG_NS + "polygon")
+                      for p in poly.get("points").split()]
+            points += [(float(e.get("cx")), float(e.get("cy"))) for e in g.iter(SVG_NS + "ellipse")]
+            found[g.find(SVG_NS + "title").text] = (
+                sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
+            )
+    return found
+
+
+def misplaced_operands(root, rankdir: str, clusters: bool) -> list[list[str]]:
+    """For each op, its leaf operands (labels) when they are not placed in argument order.
+
+    Argument order is top to bottom in a left-right drawing, left to right in a top-bottom one.
+    """
+    pos = centres(draw_dot(root, rankdir, clusters=clusters, max_nodes=None).pipe(format="svg"))
+    axis = 1 if rankdir in ("LR", "RL") else 0
+    ids = {node: f"v{i}" for i, node in enumerate(drawing_order(root))}
+    wrong = []
+    for node in ids:
+        leaves = [p for p in node.parents if p._op is None]
+        if len(set(leaves)) == len(leaves) > 1:
+            where = [pos[ids[p]][axis] for p in leaves]
+            if where != sorted(where):
+                wrong.append([p.label for p in leaves])
+    return wrong
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
+def test_draw_dot_places_each_neurons_weights_then_bias_in_order(rankdir):
+    model = MLP(3, [4, 4, 1], seed=0)  # the first layer folds its inputs; the others take Values
+    loss = (model([2.0, 3.0, -1.0]) - 1.0) ** 2
+    assert misplaced_operands(loss, rankdir, clusters=True) == []  # each neuron: w0 w1 w2 (w3) b
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_draw_dot_places_operands_in_order_without_clusters(rankdir):
+    x1, x2 = Value(0.05, label="x1"), Value(0.1, label="x2")
+    w = [Value(0.1 * (i + 1), label=f"w{i + 1}") for i in range(6)]
+    a1 = (x1 * w[0] + x2 * w[1]).sigmoid()  # x1 and x2 feed two products each
+    a2 = (x1 * w[2] + x2 * w[3]).sigmoid()
+    out = a1 * w[4] + a2 * w[5]
+    assert misplaced_operands(out, rankdir, clusters=False) == []
+    assert misplaced_operands(Neuron(3, seed=1)([0.5, -1.0, 2.0]), rankdir, clusters=False) == []
+
+
+def test_dot_lays_out_module_drawings_without_warnings():
+    model = MLP(3, [4, 4, 1], seed=0)
+    loss = (model([2.0, 3.0, -1.0]) - 1.0) ** 2
+    for graph in (draw_dot(loss), draw_dot(loss, "TB"), draw_dot(loss, collapse_depth=1)):
+        run = subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True)
+        assert run.returncode == 0 and run.stderr == b""

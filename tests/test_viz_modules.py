@@ -63,7 +63,8 @@ def clusters(source: str) -> dict[str, str]:
 
 
 def record_lines(source: str) -> list[str]:
-    return [line for line in source.splitlines() if "shape=record" in line]
+    """The declarations of value records and module boxes."""
+    return [line for line in source.splitlines() if 'class="value ' in line or "module-box" in line]
 
 
 def sample_mlp(nouts=(16, 16, 1), seed=0):
@@ -135,7 +136,7 @@ def test_mlp_full_clusters_put_each_neurons_weights_inside_it():
     found = clusters(src)
     neuron = found["neurons.1 (Neuron)"]
     assert "{ w0 |" in neuron and "{ w1 |" in neuron and "{ b |" in neuron
-    assert neuron.count("shape=record") == 3 + 2  # w0, w1, b, the weighted sum and its tanh
+    assert neuron.count('class="value ') == 3 + 2  # w0, w1, b, the weighted sum and its tanh
 
 
 def test_two_calls_of_a_model_are_two_clusters():
