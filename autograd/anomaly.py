@@ -21,13 +21,16 @@ from .engine import describe, using_mode
 
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
 # Library code that is not the user's: the engine, and nn beside it.
-_LIBRARY_DIRS = (_AUTOGRAD_DIR + os.sep, os.path.join(os.path.dirname(_AUTOGRAD_DIR), "nn") + os.sep)
+_LIBRARY_DIRS = (
+    _AUTOGRAD_DIR + os.sep,
+    os.path.join(os.path.dirname(_AUTOGRAD_DIR), "nn") + os.sep,
+)
 
 Frame = tuple[str, int, str]  # (filename, line number, function name)
 
 
 class AnomalyError(FloatingPointError):
-    """A NaN or infinity found by `detect_anomaly`; `node` is the culprit, `where` its creation stack."""
+    """A NaN or infinity found by `detect_anomaly`: `node` is the culprit, `where` its origin."""
 
     def __init__(self, message: str, node: Any = None, where: tuple[Frame, ...] = ()) -> None:
         super().__init__(message)
@@ -69,11 +72,6 @@ def _location(frame: Frame | None) -> str:
     return f"{filename}:{lineno} in {func}" + (f": {code}" if code else "")
 
 
-def _operands(node: Any) -> str:
-    """`log(5e-324)`: the op with its input values (and folded constant), every digit kept."""
-    return describe(node)
-
-
 def _trace(where: tuple[Frame, ...]) -> str:
     if len(where) < 2:
         return ""
@@ -93,7 +91,8 @@ def detect_anomaly(depth: int = 3) -> Iterator[None]:
     node created in the block remembers the innermost `depth` frames of your code
     (and the nn frames leading to them).
     """
-    created: dict[Any, tuple[Frame, ...]] = {}  # node -> where it was made (Values hash by identity)
+    # node -> where it was made (Values hash by identity)
+    created: dict[Any, tuple[Frame, ...]] = {}
 
     def on_node(node: Any) -> None:
         where = _stack(depth)
@@ -101,7 +100,7 @@ def detect_anomaly(depth: int = 3) -> Iterator[None]:
         if node._op is not None and not math.isfinite(node.data):
             frame = _user_frame(where)
             raise AnomalyError(
-                f"{_operands(node)} gave {node.data} at {_location(frame)}{_trace(where)}",
+                f"{describe(node)} gave {node.data} at {_location(frame)}{_trace(where)}",
                 node,
                 where,
             )
@@ -110,10 +109,11 @@ def detect_anomaly(depth: int = 3) -> Iterator[None]:
         for k, g in enumerate(local):
             if not _finite(g):
                 where = created.get(node, ())
-                place = _location(_user_frame(where)) if where else "a line outside detect_anomaly()"
+                outside = "a line outside detect_anomaly()"
+                place = _location(_user_frame(where)) if where else outside
                 value = g if type(g) is float else getattr(g, "data", g)
                 raise AnomalyError(
-                    f"gradient {value} for input {k} of {_operands(node)} (whose grad is "
+                    f"gradient {value} for input {k} of {describe(node)} (whose grad is "
                     f"{node.grad!r}); the node was created at {place}{_trace(where)}",
                     node,
                     where,

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import ast
 import math
+import operator
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .options import DEFAULTS, RANKDIRS, DrawOptions
+from .stepper import BackwardStepper
 from .value import Value
-from .viz import GraphvizNotFoundError
+from .viz import GraphvizNotFoundError, draw_dot
 
 #: Functions a formula may call, by name: the Value methods (and the arguments they take).
 FUNCTIONS: dict[str, str] = {
@@ -65,7 +68,14 @@ class FormulaError(Exception):
 # Parsing and checking
 # ---------------------------------------------------------------------------
 
-_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+#: The binary operators a formula may use: the symbol (for messages) and the operation.
+_BINARY: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+    ast.Pow: ("**", operator.pow),
+}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
 _DESCRIBE = {  # how an error names a construct that is not allowed
     ast.Attribute: "attribute access (a.b)",
@@ -93,7 +103,7 @@ _DESCRIBE = {  # how an error names a construct that is not allowed
 
 
 def _column(text: str, node: ast.AST, offset: int | None = None) -> int:
-    """The 1-based character column of `node` (or of byte `offset` on its line; ast counts bytes)."""
+    """1-based character column of `node`, or of byte `offset` on its line (ast counts bytes)."""
     lineno = getattr(node, "lineno", 1)
     if offset is None:
         offset = getattr(node, "col_offset", 0)
@@ -109,7 +119,9 @@ def parse_formula(text: str) -> ast.Expression:
     if not text.strip():
         raise FormulaError("the formula is empty")
     if len(text) > MAX_LENGTH:
-        raise FormulaError(f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})")
+        raise FormulaError(
+            f"the formula is too long ({len(text)} characters; at most {MAX_LENGTH})"
+        )
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -131,52 +143,64 @@ def check_tree(tree: ast.Expression, text: str = "") -> None:
         line = getattr(node, "lineno", 1)
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise FormulaError(
-                    f"operator not allowed: {_operator_text(node.op)} (allowed: + - * / **)", where, line
-                )
+                allowed = " ".join(symbol for symbol, _ in _BINARY.values())
+                op = _operator_text(node.op)
+                raise FormulaError(f"operator not allowed: {op} (allowed: {allowed})", where, line)
             stack += [node.right, node.left]
         elif isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
-                raise FormulaError(f"operator not allowed: {_operator_text(node.op)} (allowed: unary -)",
-                                   where, line)
+                op = _operator_text(node.op)
+                raise FormulaError(f"operator not allowed: {op} (allowed: unary -)", where, line)
             stack.append(node.operand)
         elif isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise FormulaError(f"only numbers are allowed as constants, not {value!r}", where, line)
+                message = f"only numbers are allowed as constants, not {value!r}"
+                raise FormulaError(message, where, line)
         elif isinstance(node, ast.Name):
             if not node.id.isidentifier():
                 raise FormulaError(f"bad name {node.id!r}", where, line)
         elif isinstance(node, ast.Call):
-            func = node.func
-            if not isinstance(func, ast.Name):
-                raise FormulaError("only functions called by name are allowed, e.g. tanh(x)", where, line)
-            if func.id not in FUNCTIONS:
-                raise FormulaError(
-                    f"unknown function {func.id!r}; allowed functions: {', '.join(FUNCTIONS)}", where, line
-                )
-            if node.keywords:
-                raise FormulaError(f"{func.id}(): keyword arguments are not allowed", where, line)
-            most = 2 if func.id == "leaky_relu" else 1
-            if not 1 <= len(node.args) <= most:
-                raise FormulaError(
-                    f"{func.id}() takes {'1 or 2 arguments' if most == 2 else '1 argument'}, "
-                    f"got {len(node.args)}", where, line
-                )
+            _check_call(node, where, line)
             stack += reversed(node.args)
         else:
-            if isinstance(node, ast.Attribute) and text and node.end_col_offset is not None:
-                # point at the dot, not at the object (when the attribute is on the same line)
-                dot_at = node.end_col_offset - len(node.attr.encode("utf-8")) - 1
-                if node.end_lineno == node.lineno and dot_at >= node.col_offset:
-                    where = _column(text, node, dot_at)
-            what = _DESCRIBE.get(type(node), type(node).__name__)
-            raise FormulaError(f"not allowed in a formula: {what}", where, line)
+            raise _not_allowed(node, text, where, line)
+
+
+def _check_call(node: ast.Call, where: int | None, line: int) -> None:
+    """A call of a function from FUNCTIONS, by name, with 1 (or 2 for leaky_relu) arguments."""
+    func = node.func
+    if not isinstance(func, ast.Name):
+        raise FormulaError("only functions called by name are allowed, e.g. tanh(x)", where, line)
+    if func.id not in FUNCTIONS:
+        allowed = ", ".join(FUNCTIONS)
+        message = f"unknown function {func.id!r}; allowed functions: {allowed}"
+        raise FormulaError(message, where, line)
+    if node.keywords:
+        raise FormulaError(f"{func.id}(): keyword arguments are not allowed", where, line)
+    most = 2 if func.id == "leaky_relu" else 1
+    if not 1 <= len(node.args) <= most:
+        raise FormulaError(
+            f"{func.id}() takes {'1 or 2 arguments' if most == 2 else '1 argument'}, "
+            f"got {len(node.args)}", where, line
+        )
+
+
+def _not_allowed(node: ast.AST, text: str, where: int | None, line: int) -> FormulaError:
+    """The error for a construct outside the whitelist, pointing at it."""
+    if isinstance(node, ast.Attribute) and text and node.end_col_offset is not None:
+        # point at the dot, not at the object (when the attribute is on the same line)
+        dot_at = node.end_col_offset - len(node.attr.encode("utf-8")) - 1
+        if node.end_lineno == node.lineno and dot_at >= node.col_offset:
+            where = _column(text, node, dot_at)
+    what = _DESCRIBE.get(type(node), type(node).__name__)
+    return FormulaError(f"not allowed in a formula: {what}", where, line)
 
 
 def _operator_text(op: ast.AST) -> str:
-    symbols = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-               ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}
+    symbols = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
+               ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not",
+               ast.Invert: "~"}
     return symbols.get(type(op), type(op).__name__)
 
 
@@ -209,40 +233,16 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
 # ---------------------------------------------------------------------------
 
 
-def _const_via_values(symbol: str, a: float, b: float) -> float:
-    """Two plain numbers combined by the engine's rules: clear errors, never a complex number."""
-    x = Value(a)
-    result: Any
-    if symbol == "+":
-        result = x + b
-    elif symbol == "-":
-        result = x - b
-    elif symbol == "*":
-        result = x * b
-    elif symbol == "/":
-        result = x / b
-    else:
-        result = x**b
-    return float(result.data)
-
-
-def _apply(symbol: str, a: Any, b: Any) -> Any:
-    if type(a) is not Value and type(b) is not Value:
-        return _const_via_values(symbol, a, b)
-    if symbol == "+":
-        return a + b
-    if symbol == "-":
-        return a - b
-    if symbol == "*":
-        return a * b
-    if symbol == "/":
-        return a / b
-    return a**b
+def _binary(op: type[ast.operator], a: Any, b: Any) -> Any:
+    """`a op b`; two plain numbers go through a Value too, for the engine's clear errors."""
+    apply = _BINARY[op][1]
+    if type(a) is Value or type(b) is Value:
+        return apply(a, b)
+    return apply(Value(a), b).data  # never a complex number, never a bare ZeroDivisionError
 
 
 def evaluate(tree: ast.Expression, variables: dict[str, Value], text: str = "") -> Value:
-    """The Value of a checked formula tree, with `variables` bound by name."""
-    check_tree(tree, text)
+    """The Value of a formula tree checked by `parse_formula`, with `variables` bound by name."""
     results: list[Any] = []
     # Entries: (node, False) to expand it, (node, True) to combine its finished children.
     stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
@@ -273,7 +273,7 @@ def evaluate(tree: ast.Expression, variables: dict[str, Value], text: str = "") 
         elif isinstance(node, ast.BinOp):
             b = results.pop()
             a = results.pop()
-            results.append(_apply(_BINARY[type(node.op)], a, b))
+            results.append(_binary(type(node.op), a, b))
         elif isinstance(node, ast.UnaryOp):
             a = results.pop()
             if isinstance(node.op, ast.USub):
@@ -281,21 +281,27 @@ def evaluate(tree: ast.Expression, variables: dict[str, Value], text: str = "") 
             else:
                 results.append(a)
         else:
-            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            assert isinstance(node, ast.Call)
             args = [results.pop() for _ in node.args][::-1]
-            x = args[0] if type(args[0]) is Value else Value(args[0])
-            if node.func.id == "abs":
-                out = abs(x)
-            elif node.func.id == "leaky_relu":
-                if len(args) == 2 and type(args[1]) is Value:
-                    raise FormulaError("leaky_relu(x, slope): the slope must be a number",
-                                       _column(text, node) if text else None)
-                out = x.leaky_relu(*args[1:])
-            else:
-                out = getattr(Value, node.func.id)(x)  # a name from FUNCTIONS only
-            results.append(out if type(args[0]) is Value else out.data)
+            results.append(_call(node, args, text))
     (result,) = results
     return result if type(result) is Value else Value(result)
+
+
+def _call(node: ast.Call, args: list[Any], text: str) -> Any:
+    """A function from FUNCTIONS applied to its arguments (a number stays a number)."""
+    assert isinstance(node.func, ast.Name)
+    x = args[0] if type(args[0]) is Value else Value(args[0])
+    if node.func.id == "abs":
+        out = abs(x)
+    elif node.func.id == "leaky_relu":
+        if len(args) == 2 and type(args[1]) is Value:
+            raise FormulaError("leaky_relu(x, slope): the slope must be a number",
+                               _column(text, node) if text else None)
+        out = x.leaky_relu(*args[1:])
+    else:
+        out = getattr(Value, node.func.id)(x)  # a name from FUNCTIONS only
+    return out if type(args[0]) is Value else out.data
 
 
 def compute(text: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
@@ -334,15 +340,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("formula", help='the formula, quoted, e.g. "tanh(x*w + b)"')
-    parser.add_argument("values", nargs="*", metavar="NAME=NUMBER", help="a value for each variable")
+    parser.add_argument("values", nargs="*", metavar="NAME=NUMBER",
+                        help="a value for each variable")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the graph to FILE")
     parser.add_argument("--format", choices=["svg", "png", "dot"],
                         help="format of the graph (default: from FILE's extension, else svg)")
-    parser.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR",
-                        help="direction of the drawing (default LR: left to right)")
-    parser.add_argument("--steps", metavar="HTML", help="write a page that plays backward step by step")
-    parser.add_argument("--max-nodes", type=int, default=None, metavar="N",
-                        help="refuse to draw more nodes than N (default 300)")
+    parser.add_argument("--rankdir", choices=RANKDIRS, default=DEFAULTS.rankdir,
+                        help="direction of the drawing (default %(default)s; TB: top to bottom, "
+                        "narrower)")
+    parser.add_argument("--steps", metavar="HTML",
+                        help="write a page that plays backward step by step")
+    parser.add_argument("--max-nodes", type=int, default=DEFAULTS.max_nodes, metavar="N",
+                        help="refuse to draw more nodes than N (default %(default)s)")
     return parser
 
 
@@ -376,23 +385,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         values = parse_assignments(args.values)
         if args.format and not args.output:
             raise FormulaError(f"--format {args.format} needs -o FILE to write the graph to")
-        if args.max_nodes is not None and args.max_nodes < 1:
-            raise FormulaError(f"--max-nodes must be at least 1, got {args.max_nodes}")
+        options = _drawing_options(args)
         result, variables = compute(args.formula, values)
         unused = [name for name in values if not _mentions(args.formula, name)]
         print(_report(result, variables, args.formula))
         if unused:
             print(f"(not in the formula: {', '.join(unused)})")
         if args.output:
-            print(_write_graph(result, args))
+            print(_write_graph(result, args, options))
         if args.steps:
-            from .stepper import BackwardStepper
-
-            limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
-            path = BackwardStepper(result, args.rankdir, **limit).save_html(args.steps)
+            path = BackwardStepper(result, options=options).save_html(args.steps)
             print(f"wrote {path}")
     except _UsageError as exc:
-        hint = " (a formula starting with - needs -- before it)" if "unrecognized" in str(exc) else ""
+        dash = "unrecognized" in str(exc)
+        hint = " (a formula starting with - needs -- before it)" if dash else ""
         print(f"error: {exc}{hint} (see --help)", file=sys.stderr)
         return 2
     except FormulaError as exc:
@@ -412,13 +418,19 @@ def _mentions(text: str, name: str) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(tree))
 
 
-def _write_graph(result: Value, args: argparse.Namespace) -> str:
-    from .viz import draw_dot
+def _drawing_options(args: argparse.Namespace) -> DrawOptions:
+    """The drawing options given on the command line (checked by DrawOptions)."""
+    try:
+        return DrawOptions(rankdir=args.rankdir, max_nodes=args.max_nodes)
+    except ValueError as exc:
+        raise FormulaError(f"--max-nodes {args.max_nodes}: {exc}") from None
 
+
+def _write_graph(result: Value, args: argparse.Namespace, options: DrawOptions) -> str:
     path = Path(args.output)
-    fmt = args.format or {".png": "png", ".dot": "dot", ".gv": "dot"}.get(path.suffix.lower(), "svg")
-    limit = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
-    graph = draw_dot(result, args.rankdir, check_dot=fmt != "dot", **limit)
+    by_suffix = {".png": "png", ".dot": "dot", ".gv": "dot"}
+    fmt = args.format or by_suffix.get(path.suffix.lower(), "svg")
+    graph = draw_dot(result, options=options, check_dot=fmt != "dot")
     if fmt == "dot":
         path.write_text(graph.source, encoding="utf-8")
     else:

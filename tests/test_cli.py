@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd.cli import FUNCTIONS, FormulaError, compute, main, parse_formula
+from autograd import DrawOptions
+from autograd.cli import FUNCTIONS, FormulaError, build_parser, compute, main, parse_formula
+from autograd.options import RANKDIRS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -244,3 +246,31 @@ def test_deep_nesting_and_long_formulas_are_clean_errors_or_results():
     check_clean("x+" * 1500 + "x")
     check_clean("1" * 5000)
     check_clean("x\x00")
+
+
+# ---------------------------------------------------------------------------
+# Drawing options come from DrawOptions
+# ---------------------------------------------------------------------------
+
+
+def test_cli_drawing_options_come_from_drawoptions():
+    actions = {a.dest: a for a in build_parser()._actions}
+    defaults = DrawOptions()
+    assert tuple(actions["rankdir"].choices) == RANKDIRS
+    assert actions["rankdir"].default == defaults.rankdir
+    assert actions["max_nodes"].default == defaults.max_nodes
+    help_text = " ".join(build_parser().format_help().split())
+    assert f"(default {defaults.max_nodes})" in help_text and "{LR,TB,RL,BT}" in help_text
+
+
+def test_cli_max_nodes_is_checked_by_drawoptions_and_applies_to_steps(tmp_path):
+    r = run("x * x", "x=3", "-o", "g.svg", "--max-nodes", "0", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == "error: --max-nodes 0: max_nodes must be at least 1 (or None), got 0\n"
+    r = run("x * x + x", "x=3", "--steps", "s.html", "--max-nodes", "4", cwd=tmp_path)
+    assert r.returncode == 2 and not (tmp_path / "s.html").exists()
+    assert "BackwardStepper: the graph has 5 nodes to draw, more than max_nodes=4" in r.stderr
+    r = run("x * x + x", "x=3", "--steps", "s.html", "--max-nodes", "5", "--rankdir", "TB",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.html").read_text().count("<svg") == 2  # x * x + x: two steps
