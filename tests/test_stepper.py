@@ -2,13 +2,14 @@
 
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 from autograd import BackwardStepper, DrawOptions, Value, backward_steps, draw_dot
 from autograd.engine import topological_order
 from autograd.viz import drawing_order, format_number
-from nn import MLP
+from nn import MLP, Neuron
 
 
 def graph():
@@ -247,3 +248,15 @@ def test_stepper_refuses_a_graph_over_max_nodes_like_draw_dot():
         1 for n in topological_order(loss) if n._op is not None
     )
 
+
+def test_readme_stepper_example_is_a_small_graph_with_nonzero_gradients():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "neuron = Neuron(3, seed=0)" in readme
+    assert "loss = (neuron([0.5, -1.0, 2.0]) - 1.0) ** 2" in readme
+    neuron = Neuron(3, seed=0)
+    loss = (neuron([0.5, -1.0, 2.0]) - 1.0) ** 2
+    stepper = BackwardStepper(loss, rankdir="TB")
+    assert len(stepper) == 4  # ** 2, + (-1), tanh, the weighted sum
+    assert all(stepper.grads[p] != 0.0 for p in neuron.parameters())
+    shown = stepper.caption(3).split(" to w0")[0] + " to w0"  # the README quotes it
+    assert shown in " ".join(readme.split())
