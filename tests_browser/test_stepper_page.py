@@ -104,3 +104,47 @@ def test_page_loads_nothing_and_logs_no_errors(browser, page):
     assert resources == []
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_frames_are_scaled_to_the_page_width(browser, page):
+    """The drawing (wider than the window at its natural size) fits, keeping its proportions."""
+    browser.get(page.as_uri())
+    width, natural, shown, ratio, drawn_ratio = browser.execute_script(
+        """
+        const svg = Array.from(document.querySelectorAll('.frame'))
+            .find(f => !f.hidden).querySelector('svg');
+        const box = svg.getBoundingClientRect();
+        const view = svg.viewBox.baseVal;
+        return [document.documentElement.clientWidth, svg.width.baseVal.value, box.width,
+                view.height / view.width, box.height / box.width];
+        """
+    )
+    assert natural > width  # tanh(x*w + b) left to right is wider than 1400 px
+    assert shown <= width
+    assert abs(drawn_ratio - ratio) < 0.02 * ratio
+
+
+def test_controls_stay_in_view_when_a_tall_frame_scrolls(browser, tmp_path):
+    """A top-to-bottom frame taller than the window: Next stays reachable, the step is shown."""
+    out = tmp_path / "tall.html"
+    subprocess.run(
+        [sys.executable, "-m", "autograd", "tanh(tanh(tanh(x*w + b) * w) * w) * w",
+         "x=2", "w=-0.5", "b=0.3", "--steps", str(out), "--rankdir", "TB"],
+        check=True, cwd=ROOT, capture_output=True,
+    )
+    browser.get(out.as_uri())
+    browser.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    button = browser.find_element(By.ID, "next")
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top;", button)
+    assert 0 <= top < 200  # sticky: still at the top of the window
+    for _ in range(3):
+        button.click()
+    node = next(f for f in browser.find_elements(By.CSS_SELECTOR, ".frame") if f.is_displayed())
+    current = node.find_element(By.CSS_SELECTOR, "g.node.value.current")
+    node_top, node_bottom, controls_bottom, height = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return [r.top, r.bottom, document.querySelector('.top').getBoundingClientRect().bottom,"
+        " innerHeight];",
+        current,
+    )
+    assert controls_bottom <= node_top and node_bottom <= height  # in view, not under the controls
