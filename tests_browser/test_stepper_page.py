@@ -133,6 +133,8 @@ def test_controls_stay_in_view_when_a_tall_frame_scrolls(browser, tmp_path):
         check=True, cwd=ROOT, capture_output=True,
     )
     browser.get(out.as_uri())
+    tall = browser.execute_script("return document.body.scrollHeight / innerHeight;")
+    assert tall > 1.5  # the frame is much taller than the window
     browser.execute_script("window.scrollTo(0, document.body.scrollHeight);")
     button = browser.find_element(By.ID, "next")
     top = browser.execute_script("return arguments[0].getBoundingClientRect().top;", button)
