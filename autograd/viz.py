@@ -173,7 +173,8 @@ def _node_attrs(node: Record | OpNode | Box, overlay: Overlay) -> tuple[str, dic
         }
     fill = ROOT_COLOUR if node.root else BOX_COLOUR
     return _box_label(node, overlay), {
-        "style": "filled,rounded", "fillcolor": fill, "color": CLUSTER_COLOUR, "class": "module-box",
+        "style": "filled,rounded", "fillcolor": fill, "color": CLUSTER_COLOUR,
+        "class": "module-box",
     }
 
 
