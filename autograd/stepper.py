@@ -34,6 +34,10 @@ PASSED_EDGE = {"color": CURRENT_EDGE, "penwidth": "2", "fontcolor": CURRENT_EDGE
 CURRENT_OUT_EDGE = {"color": CURRENT_EDGE, "penwidth": "2"}
 
 
+#: More steps than this make a player nobody can follow: the stepper refuses them by default.
+DEFAULT_MAX_STEPS = 60
+
+
 class Step(NamedTuple):
     """One step of backward: `node` (whose gradient `grad` is complete) passes `passed` on."""
 
@@ -49,7 +53,8 @@ class BackwardStepper:
     step (display them in a notebook); `save_html(path)` writes a page that plays them.
     Options are those of `draw_dot` (keywords or `options=DrawOptions(...)`), except that
     every node is drawn: modules are clusters, never collapsed. A deep graph fits a page
-    better top to bottom: `rankdir="TB"`.
+    better top to bottom: `rankdir="TB"`. More than `max_steps` steps (default 60; None for
+    no limit) is refused, since nobody can follow a player that long.
     """
 
     def __init__(
@@ -61,6 +66,7 @@ class BackwardStepper:
         max_nodes: int | None = DEFAULTS.max_nodes,
         precision: int = DEFAULTS.precision,
         options: DrawOptions | None = None,
+        max_steps: int | None = DEFAULT_MAX_STEPS,
     ) -> None:
         name = "BackwardStepper"
         self.options = opts = resolve_options(
@@ -74,6 +80,13 @@ class BackwardStepper:
         self._layout = layout(graph, opts, name)
         # the steps, and every node's gradient and its state after each step
         self.steps, self._grads, self._states = replay(graph)
+        if max_steps is not None and len(self.steps) > max_steps:
+            raise ValueError(
+                f"{name}: the backward pass from this root takes {len(self.steps)} steps, more "
+                f"than max_steps={max_steps}: a player of that many frames is hard to follow "
+                f"(and large). Step through a smaller graph (one neuron on one sample), or pass "
+                f"max_steps=None"
+            )
 
     def __len__(self) -> int:
         return len(self.steps)

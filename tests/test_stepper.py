@@ -244,9 +244,20 @@ def test_stepper_refuses_a_graph_over_max_nodes_like_draw_dot():
             f"{caller}: the graph has {size} nodes to draw, more than max_nodes=300"
         )
     assert f"max_nodes={size} draws it all" in str(stepper_error.value)
-    assert len(BackwardStepper(loss, max_nodes=size)) == sum(
+    assert len(BackwardStepper(loss, max_nodes=size, max_steps=None)) == sum(
         1 for n in topological_order(loss) if n._op is not None
     )
+
+
+def test_stepper_refuses_more_steps_than_a_person_can_follow():
+    model = MLP(2, [8, 8, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    steps = sum(1 for n in topological_order(loss) if n._op is not None)
+    assert steps > 30
+    with pytest.raises(ValueError, match=rf"takes {steps} steps, more than max_steps=30.*"
+                                         r"one neuron on one sample.*max_steps=None"):
+        BackwardStepper(loss, max_steps=30)
+    assert len(BackwardStepper(loss, max_steps=steps)) == steps
 
 
 def test_readme_stepper_example_is_a_small_graph_with_nonzero_gradients():
