@@ -5,7 +5,7 @@ draws random differentiable functions built from the primitive table.
     from autograd.testing import check_grads, expressions
 
     @given(expressions(n_inputs=3, max_ops=12))
-    def test_rules(expr):                    # a failure reads: tanh(x0 * x1) + log(x2) at (0.3, -1.2, 2.5)
+    def test_rules(expr):  # a failure reads like: tanh(x0 * x1) + log(x2) at (0.3, -1.2, 2.5)
         check_grads(expr.f, expr.args, order=2)
 
 Hypothesis is needed here only (`pip install 'graphgrad[testing]'`); `import autograd`
@@ -117,6 +117,9 @@ class _Node:
         self.size = (op is not None) + sum(c.size for c in children)
         self.text, self.precedence = _text(self) if op is not None else (f"x{index}", _ATOM)
 
+    def __repr__(self) -> str:
+        return f"{self.text} = {self.value!r}"
+
 
 def _wrap(child: _Node, parens: bool) -> str:
     return f"({child.text})" if parens else child.text
@@ -131,11 +134,15 @@ def _text(node: _Node) -> tuple[str, int]:
         sep, p = _INFIX[name]
         if name == "add_const" and cs[0] < 0.0:
             sep, cs = " - ", (-cs[0],)  # x + -1.5 reads x - 1.5
+        # a child binding less tightly gets parentheses; so does one binding equally on the
+        # side the operator does not group from: (x0 ** x1) ** x2, x0 / (x1 * x2)
         right_assoc = p == _POWER
-        left = _wrap(kids[0], kids[0].precedence < p or (right_assoc and kids[0].precedence == p))
+        left_p = kids[0].precedence
+        left = _wrap(kids[0], left_p < p or (right_assoc and left_p == p))
         if len(kids) == 1:
             return f"{left}{sep}{cs[0]!r}", p
-        right = _wrap(kids[1], kids[1].precedence < p or (not right_assoc and kids[1].precedence == p))
+        right_p = kids[1].precedence
+        right = _wrap(kids[1], right_p < p or (not right_assoc and right_p == p))
         return f"{left}{sep}{right}", p
     if name in _PREFIX:
         sep, p = _PREFIX[name]
@@ -345,7 +352,12 @@ def _trees(rows: list[Op], n_inputs: int, max_ops: int) -> st.SearchStrategy[Exp
     subtrees = st.recursive(inputs, lambda children: _op_nodes(rows, children),
                             max_leaves=max_ops)
     roots = _op_nodes(rows, subtrees).filter(lambda node: node.size <= max_ops)
-    return st.tuples(point, roots).map(lambda p_root: Expression(p_root[1], p_root[0]))
+
+    @st.composite
+    def expression(draw: Any) -> Expression:  # (not .map: Hypothesis then prints the repr)
+        return Expression(draw(roots), draw(point))
+
+    return expression()
 
 
 def expressions(

@@ -253,3 +253,25 @@ def test_transform_errors_are_clear():
         value_and_grad(lambda x: x * x, has_aux=True)(1.0)
     with pytest.raises(IndexError, match="argnums 3"):
         jacobian(lambda x: x, argnums=3)(1.0)
+
+
+def test_readme_transform_examples():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    f = lambda x, y: x * y.exp()
+    _, pull = vjp(f, 2.0, 0.0)
+    shown = {
+        "jacobian(lambda x, y: [x * y, x + y], argnums=(0, 1))(3.0, 4.0)":
+            jacobian(lambda x, y: [x * y, x + y], argnums=(0, 1))(3.0, 4.0),
+        "hessian(f, argnums=(0, 1))(2.0, 0.0)": hessian(f, argnums=(0, 1))(2.0, 0.0),
+        "jvp(f, (2.0, 0.0), (1.0, 1.0))": jvp(f, (2.0, 0.0), (1.0, 1.0)),
+        "out, pull = vjp(f, 2.0, 0.0); pull(1.0)": pull(1.0),
+        "hvp(f, (2.0, 0.0), (1.0, 0.0))": hvp(f, (2.0, 0.0), (1.0, 0.0)),
+        "value_and_grad(lambda x: (x * x, \"aux\"), has_aux=True)(3.0)":
+            value_and_grad(lambda x: (x * x, "aux"), has_aux=True)(3.0),
+    }
+    lines = readme.splitlines()
+    for code, value in shown.items():
+        line = next(line for line in lines if line.startswith(code))
+        assert line.split("# ", 1)[1].startswith(repr(value)), line

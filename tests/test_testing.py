@@ -91,7 +91,8 @@ def test_expressions_are_finite_checkable_and_read_as_written(expr):
     assert math.isfinite(out.data) and out.data == expr.value
     formula, at = repr(expr).rsplit(" at ", 1)
     assert formula == expr.formula and at == f"({', '.join(map(repr, expr.args))})"
-    assert _read(ast.parse(formula, mode="eval"), expr.args) == pytest.approx(expr.value, rel=1e-9, abs=1e-12)
+    read_back = _read(ast.parse(formula, mode="eval"), expr.args)
+    assert read_back == pytest.approx(expr.value, rel=1e-9, abs=1e-12)
     assert check_grads(expr.f, expr.args, order=2)
 
 
@@ -189,3 +190,42 @@ def test_expressions_argument_errors():
         expressions(n_inputs=0)
     with pytest.raises(ValueError, match="max_ops"):
         expressions(max_ops=0)
+
+
+# ---------------------------------------------------------------------------
+# The README's example, run as the pytest file a user would copy it into
+# ---------------------------------------------------------------------------
+
+README_SECTION = (ROOT / "README.md").read_text(encoding="utf-8").split(
+    "## Property-testing your gradients\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _block(language: str) -> str:
+    found = re.search(rf"```{language}\n(.*?)```", README_SECTION, re.S)
+    assert found, f"no {language} block in the README's property-testing section"
+    return found.group(1)
+
+
+def _pytest(tmp_path, source: str) -> str:
+    (tmp_path / "test_readme_example.py").write_text(source, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_example.py"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    return done.stdout + done.stderr
+
+
+def test_readme_example_passes_as_a_pytest_file(tmp_path):
+    out = _pytest(tmp_path, _block("python"))
+    assert "2 passed" in out, out
+
+
+def test_readme_example_catches_the_slip_the_readme_shows(tmp_path):
+    source = _block("python").replace("g * 2 / math.sqrt", "g / math.sqrt")
+    assert source != _block("python")
+    out = _pytest(tmp_path, source)
+    assert "2 failed" in out, out
+    for line in _block("text").splitlines():
+        if line.strip() != "...":
+            assert line in out  # the table the README shows is the one check_grads prints
+    assert "expr=erf(x0) at (0.0, 0.0, 0.0)" in README_SECTION and "expr=erf(x0) at (0.0, 0.0, 0.0)" in out
