@@ -67,7 +67,8 @@ def _pow_const_smooth(xs: Sequence[float], cs: Sequence[float]) -> bool:
 
 
 # Where each built-in row is smooth, as a test of its inputs (xs) and constants (cs).
-# Rows not listed (user primitives too) are smooth wherever their forward succeeds.
+# The others are smooth wherever their forward succeeds; a user's rows are also probed
+# for kinks (see _no_kink).
 _SMOOTH: dict[str, Callable[[Sequence[float], Sequence[float]], bool]] = {
     "div": _nonzero(1),
     "pow": _positive(0),
@@ -181,17 +182,44 @@ def _apply(op: Op, xs: Sequence[Value], cs: tuple[float, ...]) -> Value:
     return _node(op.forward(data), op, tuple(xs))  # add_n and user n-ary rows
 
 
+def _forward(op: Op, xs: Sequence[float], cs: tuple[float, ...]) -> float | None:
+    """op's output at xs, or None where it fails or is not a finite number."""
+    try:
+        value = _apply(op, [Value(x) for x in xs], cs).data
+    except (ArithmeticError, ValueError, TypeError):
+        return None  # outside the domain (a user row's domain is found out this way)
+    return value if isinstance(value, float) and math.isfinite(value) else None
+
+
+def _no_kink(op: Op, xs: Sequence[float], cs: tuple[float, ...]) -> bool:
+    """For a row whose kinks nobody declared (a user's): do its one-sided slopes agree?
+
+    The jump between the slopes left and right of x, over a step h, is about h |f''| where
+    f is smooth, so it shrinks tenfold with h; across a kink (or a step) it does not.
+    """
+    for i in range(len(xs)):
+        jumps = []
+        for h in (1e-2, 1e-3):
+            left, mid, right = (_forward(op, [*xs[:i], xs[i] + d, *xs[i + 1:]], cs)
+                                for d in (-h, 0.0, h))
+            if left is None or mid is None or right is None:
+                return False  # the edge of the domain is this close
+            jumps.append(abs((right - mid) - (mid - left)) / h)
+        if jumps[1] > 1e-6 and jumps[1] > 0.5 * jumps[0]:
+            return False
+    return True
+
+
 def _make(op: Op, children: Sequence[_Node], cs: tuple[float, ...]) -> _Node | None:
     """The node op(children), or None where it is not smooth, fails, or is too large."""
     xs = [c.value for c in children]
     smooth = _SMOOTH.get(op.name)
     if smooth is not None and not smooth(xs, cs):
         return None
-    try:
-        value = _apply(op, [Value(x) for x in xs], cs).data
-    except (ArithmeticError, ValueError, TypeError):
-        return None  # outside the domain (a user row's domain is found out this way)
-    if not (isinstance(value, float) and math.isfinite(value) and abs(value) <= _BOUND):
+    value = _forward(op, xs, cs)
+    if value is None or abs(value) > _BOUND:
+        return None
+    if op not in table.PRIMITIVES and not _no_kink(op, xs, cs):
         return None
     return _Node(op, tuple(children), cs, -1, value)
 
@@ -325,9 +353,11 @@ def _many_inputs(draw: Any, rows: list[Op], children: st.SearchStrategy[_Node]) 
 
 
 @st.composite
-def _op_nodes(draw: Any, rows: list[Op], children: st.SearchStrategy[_Node]) -> _Node:
+def _op_nodes(draw: Any, rows: list[Op], children: st.SearchStrategy[_Node],
+              budget: st.SearchStrategy[list[int]]) -> _Node:
     """One op node over `children`: half the time a one-input row (the table has most of
-    those), else a two-input or an n-ary row."""
+    those), else a two-input or an n-ary row. It spends one op of the example's budget."""
+    draw(budget)[0] -= 1
     builders: list[tuple[Any, list[Op]]] = [
         (_one_input, [op for op in rows if op.single_parent]),
         (_two_inputs, [op for op in rows if op.kind == Kind.BINARY]),
@@ -344,18 +374,29 @@ def _op_nodes(draw: Any, rows: list[Op], children: st.SearchStrategy[_Node]) -> 
 
 
 def _trees(rows: list[Op], n_inputs: int, max_ops: int) -> st.SearchStrategy[Expression]:
-    # One point per example, which every leaf reads (a shared strategy draws once per example)
-    point = st.shared(st.tuples(*[_COORDINATE] * n_inputs), key=f"expressions-{id(rows)}")
+    key = f"expressions-{id(rows)}"
+    # Shared strategies draw once per example: one point, which every leaf reads, and a
+    # budget of ops, which each op node spends (so no tree is drawn only to be thrown away)
+    point = st.shared(st.tuples(*[_COORDINATE] * n_inputs), key=key + "-point")
+    budget = st.shared(st.builds(lambda: [max_ops]), key=key + "-budget")
     inputs = st.tuples(point, st.integers(0, n_inputs - 1)).map(
         lambda p_i: _Node(None, (), (), p_i[1], p_i[0][p_i[1]]))
-    # st.recursive shrinks toward its base: failures shrink to smaller formulas
-    subtrees = st.recursive(inputs, lambda children: _op_nodes(rows, children),
-                            max_leaves=max_ops)
-    roots = _op_nodes(rows, subtrees).filter(lambda node: node.size <= max_ops)
+    # An op node's children are inputs or op nodes again, drawn by this same strategy: the
+    # shrinker can replace a node by an input or by one of its subtrees, so failures shrink
+    # to smaller formulas.
+    nodes: st.SearchStrategy[_Node] = st.deferred(lambda: _op_nodes(rows, children, budget))
+    either = st.one_of(inputs, nodes)
+
+    @st.composite
+    def children_of(draw: Any) -> _Node:
+        return draw(either if draw(budget)[0] > 0 else inputs)
+
+    children = children_of()
 
     @st.composite
     def expression(draw: Any) -> Expression:  # (not .map: Hypothesis then prints the repr)
-        return Expression(draw(roots), draw(point))
+        at = draw(point)  # first, so no subtree holds the point's draws
+        return Expression(draw(nodes), at)
 
     return expression()
 

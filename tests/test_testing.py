@@ -179,6 +179,31 @@ def test_user_primitives_are_drawn_where_their_forward_succeeds():
     assert used["xlogx_test"] > 0 and used["mean3_expr_test"] > 0
 
 
+def test_user_primitives_are_kept_away_from_their_kinks():
+    # a kink at 0 nobody declared: points where relu_test's input is within reach of 0
+    # (where central differences straddle the kink) must not be drawn; the coordinates
+    # shrink toward 0.0, so without the probe the first examples would fail
+    primitive("relu_test", lambda x: max(x, 0.0), lambda g, out, x: (g * (1.0 if x > 0 else 0.0),))
+    inputs_to_relu = []
+    try:
+        @settings(max_examples=150, database=None, deadline=None)
+        @given(expressions(ops=["relu_test", "add", "mul_const"], n_inputs=2, max_ops=5))
+        def draw(expr):
+            out = expr.f(*expr.args)
+            stack = [out]
+            while stack:  # every input of a relu_test node in the graph
+                node = stack.pop()
+                if node.op == "relu_test":
+                    inputs_to_relu.append(node.parents[0].data)
+                stack.extend(node.parents)
+            assert check_grads(expr.f, expr.args, order=2)
+
+        draw()
+    finally:
+        _forget("relu_test")
+    assert inputs_to_relu and min(abs(x) for x in inputs_to_relu) >= 1e-3
+
+
 def test_expressions_argument_errors():
     with pytest.raises(ValueError, match="no primitive named 'nope'"):
         expressions(ops=["nope"])
