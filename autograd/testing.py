@@ -97,9 +97,11 @@ _CONSTANTS_OF: dict[str, tuple[float, ...]] = {
 # ---------------------------------------------------------------------------
 
 _ATOM, _POWER, _PRODUCT, _SUM = 4, 3, 2, 1  # precedence, for parentheses in formulas
-_INFIX = {"add": (" + ", _SUM), "mul": (" * ", _PRODUCT), "div": (" / ", _PRODUCT),
-          "pow": (" ** ", _POWER), "add_const": (" + ", _SUM), "mul_const": (" * ", _PRODUCT),
-          "div_const": (" / ", _PRODUCT), "pow_const": (" ** ", _POWER)}
+_INFIX = {  # name: (operator, precedence)
+    "add": (" + ", _SUM), "sub": (" - ", _SUM), "mul": (" * ", _PRODUCT),
+    "div": (" / ", _PRODUCT), "pow": (" ** ", _POWER), "add_const": (" + ", _SUM),
+    "mul_const": (" * ", _PRODUCT), "div_const": (" / ", _PRODUCT), "pow_const": (" ** ", _POWER),
+}
 _PREFIX = {"rdiv_const": (" / ", _PRODUCT), "rpow_const": (" ** ", _POWER)}  # c op x
 
 
