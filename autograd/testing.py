@@ -410,8 +410,10 @@ def expressions(
 
     Each is built from at most `max_ops` rows of the primitive table (or of `ops`: names
     or Op rows, user primitives included), with a point inside every op's domain, away
-    from kinks and far from overflow. Draws `Expression`s: `expr.f`, `expr.args`, and a
-    repr that is the formula and the point. Failures shrink to smaller formulas.
+    from kinks and far from overflow (for a user's row, whose domain and kinks nobody
+    declared, the point is one where its forward succeeds and its slopes left and right
+    agree). Draws `Expression`s: `expr.f`, `expr.args`, and a repr that is the formula
+    and the point. Failures shrink to smaller formulas.
     """
     if not isinstance(n_inputs, int) or n_inputs < 1:
         raise ValueError(f"expressions: n_inputs must be an int >= 1, got {n_inputs!r}")
