@@ -11,7 +11,7 @@ from .anomaly import AnomalyError, detect_anomaly
 from .check import GradcheckError, gradcheck, numeric_gradient
 from .engine import is_grad_enabled, no_grad, topological_order
 from .extend import primitive, unary_functions
-from .functional import grad, value_and_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import PRIMITIVES, Kind, Op, derivative_table, primitives
 from .stepper import BackwardStepper, backward_steps
 from .value import Value, add_n, dot, gradients
@@ -24,6 +24,11 @@ __all__ = [
     "gradients",
     "grad",
     "value_and_grad",
+    "jacobian",
+    "hessian",
+    "jvp",
+    "vjp",
+    "hvp",
     "gradcheck",
     "GradcheckError",
     "numeric_gradient",

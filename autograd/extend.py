@@ -43,6 +43,12 @@ def unary_functions() -> dict[str, Callable[[Value], Value]]:
     return functions
 
 
+def user_arity(op: Op) -> int | None:
+    """How many inputs the user primitive `op` takes (None: any number, or not a user row)."""
+    function = _USER_FUNCTIONS.get(op.name)
+    return getattr(function, "arity", None) if getattr(function, "op", None) is op else None
+
+
 def _arity(name: str, forward: Callable[..., Any]) -> int | None:
     """How many inputs `forward` takes (None: any number, `*xs`)."""
     try:
@@ -139,6 +145,7 @@ def _make_function(op: Op, n: int | None) -> Callable[..., Value]:
     apply.__name__ = apply.__qualname__ = op.name
     apply.__doc__ = f"The primitive {op.name!r}: {op.formula or op.name}."
     apply.op = op  # type: ignore[attr-defined]
+    apply.arity = n  # type: ignore[attr-defined]
     return apply
 
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, gradients, is_grad_enabled, no_grad, topological_order
+from autograd.testing import check_grads
 
 
 def test_backward_fan_out_adds_both_edges():
@@ -203,14 +204,25 @@ def _random_node(a: Value, b: Value, kind: str) -> Value:
     return (a * b).tanh()
 
 
-@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*au")), min_size=1, max_size=60))
-def test_topological_order_of_random_dags(steps):
+_DAG_STEPS = st.lists(
+    st.tuples(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from("+*au")),
+    min_size=1, max_size=60,
+)
+
+
+def _random_dag(leaves: list[Value], steps) -> Value:
     """Each new node uses one or two random earlier ones (shared freely, with runs of
-    one-parent nodes): every node reachable from the root appears once, after its parents."""
-    nodes = [Value(0.5), Value(-1.5), Value(2.0)]
+    one-parent nodes); the last one is the root."""
+    nodes = list(leaves)
     for i, j, kind in steps:
         nodes.append(_random_node(nodes[i % len(nodes)], nodes[j % len(nodes)], kind))
-    root = nodes[-1]
+    return nodes[-1]
+
+
+@given(_DAG_STEPS)
+def test_topological_order_of_random_dags(steps):
+    """Every node reachable from the root appears once, after its parents."""
+    root = _random_dag([Value(0.5), Value(-1.5), Value(2.0)], steps)
     order = topological_order(root)
     position = {id(n): k for k, n in enumerate(order)}
     assert len(position) == len(order) and order[-1] is root
@@ -223,3 +235,9 @@ def test_topological_order_of_random_dags(steps):
     assert set(position) == reachable
     for node in order:
         assert all(position[id(p)] < position[id(node)] for p in node.parents)
+
+
+@given(_DAG_STEPS)
+def test_gradients_of_random_dags_match_finite_differences(steps):
+    """Shared nodes and fan-out: each path adds its share once, to first and second order."""
+    assert check_grads(lambda a, b, c: _random_dag([a, b, c], steps), (0.5, -1.5, 2.0), order=2)
