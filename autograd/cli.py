@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import math
 import operator
 import sys
@@ -16,28 +17,32 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .extend import unary_functions
 from .options import DEFAULTS, RANKDIRS, DrawOptions
 from .stepper import BackwardStepper
 from .value import Value
 from .viz import GraphvizNotFoundError, draw_dot
 
-#: Functions a formula may call, by name: the Value methods (and the arguments they take).
-FUNCTIONS: dict[str, str] = {
-    "abs": "x",
-    "cos": "x",
-    "exp": "x",
-    "leaky_relu": "x, slope=0.01",
-    "log": "x",
-    "relu": "x",
-    "sigmoid": "x",
-    "silu": "x",
-    "sin": "x",
-    "softplus": "x",
-    "softsign": "x",
-    "sqrt": "x",
-    "step": "x",
-    "tanh": "x",
-}
+
+def functions() -> dict[str, Callable[..., Value]]:
+    """The functions a formula may call, by name: every function of one Value in the
+    primitive table (its unary Value methods and unary user primitives)."""
+    return unary_functions()
+
+
+def _extra_parameters(function: Callable[..., Value]) -> list[inspect.Parameter]:
+    """The optional parameters after x (leaky_relu's negative_slope)."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    return [p for p in parameters[1:] if p.default is not p.empty]
+
+
+def _signature(function: Callable[..., Value]) -> str:
+    extra = [f"{p.name}={p.default!r}" for p in _extra_parameters(function)]
+    return ", ".join(["x", *extra])
+
 
 MAX_LENGTH = 2000  # characters in a formula
 
@@ -51,7 +56,7 @@ EXAMPLES = """examples:
                                                          with -, options before `--`)
 
 formulas: numbers, variables, + - * / **, unary minus, parentheses, and the functions
-  """ + ", ".join(f"{name}({args})" for name, args in FUNCTIONS.items()) + """.
+  """ + ", ".join(f"{name}({_signature(f)})" for name, f in functions().items()) + """.
 exit status: 0 on success, 2 for bad input (one line on stderr saying what is wrong)."""
 
 
@@ -168,20 +173,21 @@ def check_tree(tree: ast.Expression, text: str = "") -> None:
 
 
 def _check_call(node: ast.Call, where: int | None, line: int) -> None:
-    """A call of a function from FUNCTIONS, by name, with 1 (or 2 for leaky_relu) arguments."""
+    """A call of a table function by name, with x and at most its optional numbers."""
     func = node.func
     if not isinstance(func, ast.Name):
         raise FormulaError("only functions called by name are allowed, e.g. tanh(x)", where, line)
-    if func.id not in FUNCTIONS:
-        allowed = ", ".join(FUNCTIONS)
+    known = functions()
+    if func.id not in known:
+        allowed = ", ".join(known)
         message = f"unknown function {func.id!r}; allowed functions: {allowed}"
         raise FormulaError(message, where, line)
     if node.keywords:
         raise FormulaError(f"{func.id}(): keyword arguments are not allowed", where, line)
-    most = 2 if func.id == "leaky_relu" else 1
+    most = 1 + len(_extra_parameters(known[func.id]))
     if not 1 <= len(node.args) <= most:
         raise FormulaError(
-            f"{func.id}() takes {'1 or 2 arguments' if most == 2 else '1 argument'}, "
+            f"{func.id}() takes {f'1 to {most} arguments' if most > 1 else '1 argument'}, "
             f"got {len(node.args)}", where, line
         )
 
@@ -214,7 +220,7 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
             raise FormulaError(f"expected NAME=NUMBER, got {item!r}")
         if not name.isidentifier() or not name.isascii():
             raise FormulaError(f"{item!r}: {name!r} is not a variable name")
-        if name in FUNCTIONS:
+        if name in functions():
             raise FormulaError(f"{item!r}: {name!r} is a function name, not a variable")
         if name in values:
             raise FormulaError(f"variable {name!r} is given twice")
@@ -255,7 +261,7 @@ def evaluate(tree: ast.Expression, variables: dict[str, Value], text: str = "") 
                 hint = (f"given: {', '.join(variables)}" if variables else "no variables given")
                 raise FormulaError(
                     f"unknown name {node.id!r}: give it a value ({node.id}=1.5) or use one of "
-                    f"the variables ({hint}) or functions ({', '.join(FUNCTIONS)})",
+                    f"the variables ({hint}) or functions ({', '.join(functions())})",
                     _column(text, node) if text else None, getattr(node, "lineno", 1),
                 )
             results.append(variables[node.id])
@@ -289,18 +295,16 @@ def evaluate(tree: ast.Expression, variables: dict[str, Value], text: str = "") 
 
 
 def _call(node: ast.Call, args: list[Any], text: str) -> Any:
-    """A function from FUNCTIONS applied to its arguments (a number stays a number)."""
+    """A table function applied to its arguments (a number stays a number)."""
     assert isinstance(node.func, ast.Name)
+    name = node.func.id
+    function = functions()[name]  # checked: a name from the table
     x = args[0] if type(args[0]) is Value else Value(args[0])
-    if node.func.id == "abs":
-        out = abs(x)
-    elif node.func.id == "leaky_relu":
-        if len(args) == 2 and type(args[1]) is Value:
-            raise FormulaError("leaky_relu(x, slope): the slope must be a number",
-                               _column(text, node) if text else None)
-        out = x.leaky_relu(*args[1:])
-    else:
-        out = getattr(Value, node.func.id)(x)  # a name from FUNCTIONS only
+    if any(type(a) is Value for a in args[1:]):  # leaky_relu's slope, for instance
+        extra = ", ".join(p.name for p in _extra_parameters(function))
+        raise FormulaError(f"{name}(x, {extra}): {extra} must be a number",
+                           _column(text, node) if text else None)
+    out = function(x, *args[1:])
     return out if type(args[0]) is Value else out.data
 
 
