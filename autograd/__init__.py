@@ -14,7 +14,8 @@ from .extend import primitive, unary_functions
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .ops import PRIMITIVES, Kind, Op, derivative_table, primitives
 from .stepper import BackwardStepper, backward_steps
-from .value import Value, add_n, dot, gradients
+from .trace import Program, TraceError, trace
+from .value import Value, add_n, dot, gradients, logsumexp
 from .viz import DrawOptions, draw_dot
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "numeric_gradient",
     "add_n",
     "dot",
+    "logsumexp",
     "topological_order",
     "Op",
     "Kind",
@@ -49,4 +51,7 @@ __all__ = [
     "backward_steps",
     "detect_anomaly",
     "AnomalyError",
+    "trace",
+    "Program",
+    "TraceError",
 ]

@@ -82,6 +82,10 @@ class Mode:
 _DEFAULT = Mode()
 _data_of = operator.attrgetter("data")  # map(_data_of, nodes): their data, at C speed
 MODE: ContextVar[Mode | None] = ContextVar("graphgrad_mode", default=None)
+# The recording `autograd.trace` is making, if any. A Value's comparisons and conversions
+# ask it to refuse them (it raises TraceError): Python control flow on traced data would
+# be fixed to the branch one sample took. One ContextVar lookup otherwise.
+TRACING: ContextVar[Any] = ContextVar("graphgrad_tracing", default=None)
 
 
 # How many using_mode blocks are open, in any thread or task. While it is [0], no

@@ -15,13 +15,15 @@ an array can only exist if the caller's code imported numpy already.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
     "exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "sigmoid", "softplus",
-    "abs", "sign", "where", "is_array",
+    "abs", "sign", "where", "maximum", "is_array",
 ]
 
 _builtin_abs = abs
@@ -132,6 +134,14 @@ def sign(x: Any) -> Any:
     if is_array(x):
         return _np().sign(x)
     return float((x > 0) - (x < 0))
+
+
+def maximum(xs: Iterable[Any]) -> Any:
+    """The largest of several floats, or their elementwise maximum for arrays."""
+    xs = list(xs)
+    if not any(map(is_array, xs)):
+        return max(xs)
+    return functools.reduce(_np().maximum, xs)
 
 
 def where(condition: Any, a: Any, b: Any) -> Any:

@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .gmath import cos, exp, is_array, log, sigmoid, sign, sin, softplus, sqrt, tanh, where
+from .gmath import cos, exp, is_array, log, maximum, sigmoid, sign, sin, softplus, sqrt, tanh, where
 
 
 class Kind(enum.IntEnum):
@@ -148,6 +148,14 @@ def _affine_vjp(g: Any, out: Any, xs: list[Any]) -> list[Any]:
     return [g * x for x in xs[n:-1]] + [g * w for w in xs[:n]] + [g]
 
 
+def _logsumexp(xs: Iterable[Any]) -> Any:
+    # log Σ e^x_i = m + log Σ e^(x_i - m) with m the largest x_i: every e^(x_i - m) <= 1,
+    # so nothing overflows, and the sum is >= 1, so the log is finite
+    xs = list(xs)
+    m = maximum(xs)
+    return m + log(sum((exp(x - m) for x in xs), 0.0))
+
+
 def _pow_const_vjp(g: Any, out: Any, x: Any, c: float) -> tuple[Any]:
     # d x^c = c x^(c-1); for c == 0 the slope is 0 everywhere, even at x == 0
     return (g * c * x ** (c - 1.0),) if c != 0.0 else (g * 0.0,)
@@ -156,9 +164,9 @@ def _pow_const_vjp(g: Any, out: Any, x: Any, c: float) -> tuple[Any]:
 def _pow_vjp(g: Any, out: Any, x: Any, y: Any) -> tuple[Any, Any]:
     # d/dx x^y = y x^(y-1);  d/dy x^y = x^y log x, defined for x > 0 (0 when out is 0)
     dx = g * y * x ** (y - 1.0)
-    if is_array(x) or is_array(y):  # elementwise; NaN where x < 0, which the replay reports
-        zero_base = where(y > 0.0, 0.0, math.nan)
-        return dx, g * where(x > 0.0, out * log(where(x > 0.0, x, 1.0)), zero_base)
+    if is_array(x) or is_array(y):  # elementwise; NaN where undefined, which the replay reports
+        undefined = where((x == 0.0) & (y > 0.0), 0.0, math.nan)  # 0 for x == 0 < y only
+        return dx, g * where(x > 0.0, out * log(where(x > 0.0, x, 1.0)), undefined)
     if x > 0:
         return dx, g * out * log(x)
     if x == 0 and y > 0:
@@ -266,6 +274,9 @@ AFFINE = Op("affine", "·+", NARY, _affine,
 DOT_CONST = Op("dot_const", "·", NARY_CONST, _dot,
                lambda g, out, xs, cs: [g * c for c in cs],
                "x_1 c_1 + … + x_n c_n", "c_i")
+LOGSUMEXP = Op("logsumexp", "LSE", NARY, _logsumexp,
+               lambda g, out, xs: [g * exp(x - out) for x in xs],  # softmax_i = e^(x_i - out)
+               "log(e^x_1 + … + e^x_n)", "e^(x_i - out), the softmax")
 
 #: The built-in primitives, in the order of the README's derivative table.
 PRIMITIVES: tuple[Op, ...] = (
@@ -273,7 +284,7 @@ PRIMITIVES: tuple[Op, ...] = (
     ADD_CONST, MUL_CONST, DIV_CONST, RDIV_CONST, POW_CONST, RPOW_CONST,
     EXP, LOG, SQRT, ABS, SIN, COS,
     TANH, SIGMOID, RELU, LEAKY_RELU, SOFTPLUS, SILU, SOFTSIGN, STEP,
-    ADD_N, DOT, AFFINE, DOT_CONST,
+    ADD_N, DOT, AFFINE, DOT_CONST, LOGSUMEXP,
 )
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 from . import copies, ops
-from .engine import MODE, OPEN_MODES, _data_of, backprop, format_call, parents_of, restore
+from .engine import MODE, OPEN_MODES, TRACING, _data_of, backprop, format_call, parents_of, restore
 from .ops import Op
 
 Number: TypeAlias = int | float
@@ -51,6 +51,13 @@ def _leaf_data(data: Any) -> float:
 
 def _is_number(x: Any) -> bool:
     return type(x) is float or type(x) is int or isinstance(x, numbers.Real)
+
+
+def _refuse_in_trace(what: str) -> None:
+    """Inside `autograd.trace`, raise TraceError: `what` would fix this sample's number."""
+    tracer = TRACING.get()
+    if tracer is not None:
+        tracer.refuse(what)
 
 
 def _fail(op: Op, exc: Exception, *operands: Any) -> Exception:
@@ -113,18 +120,23 @@ class Value:
 
     def item(self) -> float:
         """The number this Value holds (its `data`), as a plain float."""
+        _refuse_in_trace("v.item()")
         return self.data
 
     def __float__(self) -> float:
+        _refuse_in_trace("float(v)")
         raise TypeError(_CONVERSION_HELP.format(kind="float"))
 
     def __int__(self) -> int:
+        _refuse_in_trace("int(v)")
         raise TypeError(_CONVERSION_HELP.format(kind="int"))
 
     def __index__(self) -> int:
+        _refuse_in_trace("using v as an index")
         raise TypeError(_CONVERSION_HELP.format(kind="int"))
 
     def __bool__(self) -> bool:
+        _refuse_in_trace("the truth value of v (an if, while, and, or, not)")
         raise TypeError(_CONVERSION_HELP.format(kind="bool"))
 
     def __format__(self, spec: str) -> str:
@@ -183,17 +195,26 @@ class Value:
         """|x| (the same as `abs(x)`)."""
         return _unary(ops.ABS, self)
 
-    # Comparisons look at data; == stays identity so Values can be dict keys.
+    # Comparisons look at data; == stays identity so Values can be dict keys. While a
+    # function is being traced they refuse: the branch taken would be this sample's alone.
     def __lt__(self, other: Operand) -> bool:
+        if TRACING.get() is not None:
+            TRACING.get().refuse("a comparison v < ...")
         return self.data < _data(other)
 
     def __le__(self, other: Operand) -> bool:
+        if TRACING.get() is not None:
+            TRACING.get().refuse("a comparison v <= ...")
         return self.data <= _data(other)
 
     def __gt__(self, other: Operand) -> bool:
+        if TRACING.get() is not None:
+            TRACING.get().refuse("a comparison v > ...")
         return self.data > _data(other)
 
     def __ge__(self, other: Operand) -> bool:
+        if TRACING.get() is not None:
+            TRACING.get().refuse("a comparison v >= ...")
         return self.data >= _data(other)
 
     __hash__ = object.__hash__
@@ -262,6 +283,7 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data (and label), cut from this graph."""
+        _refuse_in_trace("v.detach()")
         return Value(self.data, self.label)
 
     # -- copies: iterative (autograd.copies), so graphs of any depth work -----------
@@ -397,6 +419,18 @@ def add_n(values: Iterable[Operand]) -> Value:
     return _node(ops.ADD_N.forward(map(_data_of, parents)), ops.ADD_N, parents)
 
 
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """log Σ e^v_i as one graph node, computed without overflow for any inputs.
+
+    The shift by the largest input happens inside the node's forward rule, so a traced
+    program shifts each sample by its own largest input.
+    """
+    parents = tuple(v if type(v) is Value else Value(_as_float(v, "logsumexp")) for v in values)
+    if not parents:
+        raise ValueError("logsumexp: expected at least one value")
+    return _node(ops.LOGSUMEXP.forward(map(_data_of, parents)), ops.LOGSUMEXP, parents)
+
+
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """Σ w_i x_i (+ bias) as one graph node: a neuron's weighted sum.
 
@@ -464,4 +498,4 @@ def gradients(
     return tuple(result)
 
 
-__all__ = ["Value", "add_n", "dot", "gradients"]
+__all__ = ["Value", "add_n", "dot", "logsumexp", "gradients"]

@@ -336,3 +336,8 @@ WORKLOADS: dict[str, Callable[[Config, Engines], list[dict[str, Any]]]] = {
     "scaling": scaling,
     "memory": memory,
 }
+
+# The workloads through autograd.trace (benchmarks/traced.py), beside numpy by hand.
+from . import traced  # noqa: E402
+
+WORKLOADS.update(traced.WORKLOADS)

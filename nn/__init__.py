@@ -12,7 +12,10 @@ if not (hasattr(autograd, "Value") and hasattr(autograd, "gmath")):
     )
 
 from . import losses, optim  # noqa: E402
+from .data import DataLoader, one_hot  # noqa: E402
 from .layers import MLP, Layer, Neuron  # noqa: E402
 from .module import Module, load  # noqa: E402
+from .train import fit, predict  # noqa: E402
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "load"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "load", "DataLoader",
+           "one_hot", "fit", "predict"]

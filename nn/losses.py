@@ -1,24 +1,55 @@
 """Loss functions and softmax, as in `torch.nn.functional`.
 
 Each loss takes one sample (a prediction and its target) or a batch (two lists) and
-returns a Value; a batch gives the mean, summed with one fused `add_n` node rather
-than a chain of additions. Exponentials go through log-sum-exp, so logits like
-[1000, 0] stay finite.
+returns a Value; a batch gives the mean, summed with one fused `add_n` node rather than
+a chain of additions. Exponentials go through log-sum-exp, one node that shifts by the
+largest logit itself, so logits like [1000, 0] stay finite, in a traced program too.
+
+Targets may be numbers or Values: in a traced per-sample loss (`autograd.trace`) they
+are Values, and their values are not checked (a traced program cannot branch on data).
+Wrong types raise TypeError, wrong values (sizes, ranges) ValueError.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 from autograd import Value, add_n, dot
+from autograd import logsumexp as _logsumexp
 
 Scalar = Value | float
 
 
 def _is_batch(x: Any) -> bool:
-    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
+    """A list, tuple or numpy array of samples (not a string, not a single number)."""
+    if isinstance(x, (str, bytes)):
+        return False
+    if type(x).__module__ == "numpy":
+        return getattr(x, "ndim", 0) > 0
+    return isinstance(x, Sequence)
+
+
+def _number(name: str, what: str, x: Any) -> float:
+    """A plain number as float: TypeError for anything else (bools too), ValueError if not finite."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name}: {what} must be numbers or Values, got {type(x).__name__} {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name}: {what} must be finite, got {x!r}")
+    return x
+
+
+def _value(name: str, x: Any) -> Value:
+    """A prediction as a Value (a plain number becomes a leaf)."""
+    return x if isinstance(x, Value) else Value(_number(name, "predictions", x))
+
+
+def _target(name: str, t: Any) -> Value | float:
+    """A target: a Value as it is (traced), a plain number checked."""
+    return t if isinstance(t, Value) else _number(name, "targets", t)
 
 
 def _pairs(name: str, preds: Any, targets: Any) -> tuple[list[Any], list[Any]]:
@@ -34,7 +65,7 @@ def _pairs(name: str, preds: Any, targets: Any) -> tuple[list[Any], list[Any]]:
         raise ValueError(f"{name}: predictions are {kind} but targets are not")
     if len(preds) != len(targets):
         raise ValueError(f"{name}: {len(preds)} predictions but {len(targets)} targets")
-    if not preds:
+    if not len(preds):
         raise ValueError(f"{name}: empty batch")
     ps: list[Any] = []
     ts: list[Any] = []
@@ -52,16 +83,9 @@ def _pairs(name: str, preds: Any, targets: Any) -> tuple[list[Any], list[Any]]:
     return ps, ts
 
 
-def _target(name: str, t: Any) -> float:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise ValueError(f"{name}: targets must be numbers, got {type(t).__name__} {t!r}")
-    return float(t)
-
-
-def _mean(terms: list[Any]) -> Value:
+def _mean(terms: list[Value]) -> Value:
     """The mean of per-sample losses as one sum node and one division."""
-    total = terms[0] if len(terms) == 1 else add_n(terms) / len(terms)
-    return total if isinstance(total, Value) else Value(total)
+    return terms[0] if len(terms) == 1 else add_n(terms) / len(terms)
 
 
 # ---------------------------------------------------------------------------
@@ -77,7 +101,7 @@ def mse(preds: Any, targets: Any) -> Value:
     ps, ts = _pairs("mse", preds, targets)
     terms = []
     for p, t in zip(ps, ts):
-        d = p - (t if isinstance(t, Value) else _target("mse", t))
+        d = _value("mse", p) - _target("mse", t)
         terms.append(d * d)
     return _mean(terms)
 
@@ -87,10 +111,13 @@ def hinge(scores: Any, labels: Any) -> Value:
     ss, ys = _pairs("hinge", scores, labels)
     terms = []
     for s, y in zip(ss, ys):
-        if isinstance(y, bool) or y not in (1, -1):
+        s, y = _value("hinge", s), _target("hinge", y)
+        if isinstance(y, Value):  # traced: 1 - y s
+            terms.append((1.0 - s * y).relu())
+            continue
+        if y not in (1.0, -1.0):
             raise ValueError(f"hinge: labels must be +1 or -1, got {y!r}")
-        s = s if isinstance(s, Value) else Value(s)
-        terms.append((s * -float(y) + 1.0).relu())  # max(0, 1 - y s): zero once y s >= 1
+        terms.append((s * -y + 1.0).relu())  # max(0, 1 - y s): zero once y s >= 1
     return _mean(terms)
 
 
@@ -101,13 +128,13 @@ def bce_with_logits(logits: Any, targets: Any) -> Value:
     finite for any z (softplus is computed stably).
     """
     zs, ts = _pairs("bce_with_logits", logits, targets)
-    cs = []
+    cs: list[Any] = []
     for t in ts:
         t = _target("bce_with_logits", t)
-        if not 0.0 <= t <= 1.0:
+        if not isinstance(t, Value) and not 0.0 <= t <= 1.0:
             raise ValueError(f"bce_with_logits: targets must be in [0, 1], got {t!r}")
         cs.append(-t)
-    zs = [z if isinstance(z, Value) else Value(z) for z in zs]
+    zs = [_value("bce_with_logits", z) for z in zs]
     # Σ softplus(z_i) + Σ -t_i z_i: one sum node and one dot node for the whole batch
     total = add_n([*(z.softplus() for z in zs), dot(zs, cs)])
     return total / len(zs) if len(zs) > 1 else total
@@ -119,60 +146,78 @@ def bce_with_logits(logits: Any, targets: Any) -> Value:
 
 
 def _logits(name: str, logits: Any) -> list[Value]:
-    if not _is_batch(logits) or not logits:
-        raise ValueError(f"{name}: expected a non-empty list of logits, got {logits!r}")
-    return [z if isinstance(z, Value) else Value(z) for z in logits]
+    if not _is_batch(logits):
+        raise TypeError(f"{name}: expected a list of logits, got {type(logits).__name__}")
+    if not len(logits):
+        raise ValueError(f"{name}: expected a non-empty list of logits")
+    return [_value(name, z) for z in logits]
 
 
 def logsumexp(logits: Sequence[Scalar]) -> Value:
-    """log Σ exp(z_i), computed as m + log Σ exp(z_i - m) with m = max z_i (never overflows)."""
-    zs = _logits("logsumexp", logits)
-    m = max(z.data for z in zs)  # a constant shift: it cancels out of the gradient
-    return add_n([(z - m).exp() for z in zs]).log() + m
+    """log Σ exp(z_i) as one node, shifted by max z_i inside it (never overflows)."""
+    return _logsumexp(_logits("logsumexp", logits))
 
 
 def log_softmax(logits: Sequence[Scalar]) -> list[Value]:
     """log softmax(z)_i = z_i - logsumexp(z), stable for any logits."""
     zs = _logits("log_softmax", logits)
-    lse = logsumexp(zs)
-    return [z - lse for z in zs]
+    minus_lse = -_logsumexp(zs)
+    return [z + minus_lse for z in zs]
 
 
 def softmax(logits: Sequence[Scalar]) -> list[Value]:
-    """exp(z_i) / Σ exp(z_j), shifted by max z so that no exponential overflows."""
-    zs = _logits("softmax", logits)
-    m = max(z.data for z in zs)
-    es = [(z - m).exp() for z in zs]
-    total = add_n(es)
-    return [e / total for e in es]
+    """exp(z_i - logsumexp(z)): every exponent is <= 0, so no exponential overflows."""
+    return [v.exp() for v in log_softmax(logits)]
 
 
 def _class_index(target: Any, n: int) -> int:
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
-        raise ValueError(f"cross_entropy: target must be a class index, got {target!r}")
     k = int(target)
     if not 0 <= k < n:
         raise ValueError(f"cross_entropy: target {k} out of range for {n} classes")
     return k
 
 
+def _probabilities(target: Any, n: int) -> list[Value | float]:
+    """A target over the classes (one-hot or probabilities): numbers checked, Values kept."""
+    if len(target) != n:
+        raise ValueError(f"cross_entropy: {n} logits but a target of {len(target)} class probabilities")
+    ts = [_target("cross_entropy", t) for t in target]
+    for t in ts:
+        if not isinstance(t, Value) and not 0.0 <= t <= 1.0:
+            raise ValueError(f"cross_entropy: class probabilities must be in [0, 1], got {t!r}")
+    return ts
+
+
 def _cross_entropy_one(logits: Any, target: Any) -> Value:
     zs = _logits("cross_entropy", logits)
-    k = _class_index(target, len(zs))
-    return logsumexp(zs) - zs[k]  # -log softmax(z)_k
+    if isinstance(target, numbers.Integral) and not isinstance(target, bool):
+        k = _class_index(target, len(zs))
+        return _logsumexp(zs) - zs[k]  # -log softmax(z)_k
+    if not _is_batch(target):
+        raise TypeError(
+            f"cross_entropy: a target is a class index (int) or a list of class probabilities "
+            f"(one-hot, in a traced program), got {type(target).__name__} {target!r}"
+        )
+    ts = _probabilities(target, len(zs))
+    lse = _logsumexp(zs)
+    # -Σ t_i log softmax(z)_i = Σ t_i (lse - z_i): every term >= 0, so nothing cancels
+    pairs = [(lse - z, t) for z, t in zip(zs, ts) if isinstance(t, Value) or t != 0.0]
+    if not pairs:  # an all-zero target: a loss of 0 that still belongs to the graph
+        return lse * 0.0
+    return dot([d for d, _ in pairs], [t for _, t in pairs])
 
 
 def cross_entropy(logits: Any, target: Any) -> Value:
-    """Softmax cross-entropy from logits: -log softmax(z)[target].
+    """Softmax cross-entropy from logits: -Σ target_i log softmax(z)_i.
 
-    One sample: `logits` is a list of scores and `target` a class index. A batch:
-    a list of such lists and a list of indices; returns the mean.
+    One sample: `logits` is a list of scores, `target` a class index, or a list of class
+    probabilities (one-hot, as torch accepts; the form a traced program needs). A batch:
+    a list of such lists and a list of targets; returns the mean.
     """
-    if not _is_batch(target):
+    if not (_is_batch(logits) and len(logits) and _is_batch(logits[0])):
         return _cross_entropy_one(logits, target)
-    if not _is_batch(logits) or len(logits) != len(target):
-        n = len(logits) if _is_batch(logits) else 1
-        raise ValueError(f"cross_entropy: {n} samples of logits but {len(target)} targets")
-    if not target:
-        raise ValueError("cross_entropy: empty batch")
+    if not _is_batch(target):
+        raise TypeError(f"cross_entropy: a batch of logits needs a list of targets, got {target!r}")
+    if len(logits) != len(target):
+        raise ValueError(f"cross_entropy: {len(logits)} samples of logits but {len(target)} targets")
     return _mean([_cross_entropy_one(z, k) for z, k in zip(logits, target)])

@@ -89,10 +89,18 @@ def test_hinge_gradcheck_away_from_the_kink(pairs):
         assert gradcheck(lambda *ss: losses.hinge(list(ss), labels), [s for s, _ in pairs])
 
 
-@pytest.mark.parametrize("label", [0, 2, 0.5, "1", True])
+@pytest.mark.parametrize("label", [0, 2, 0.5, -1.5])
 def test_hinge_rejects_labels_other_than_plus_minus_one(label):
     with pytest.raises(ValueError, match="labels must be"):
         losses.hinge([Value(1.0)], [label])
+
+
+@pytest.mark.parametrize("label", ["1", True, None, [1]])
+def test_hinge_rejects_labels_that_are_not_numbers(label):
+    with pytest.raises((TypeError, ValueError)) as info:
+        losses.hinge(Value(1.0), label)
+    # a list against one score is a size mistake (ValueError); the rest are types
+    assert isinstance(info.value, ValueError if isinstance(label, list) else TypeError)
 
 
 # ---------------------------------------------------------------------------
@@ -127,10 +135,19 @@ def test_bce_with_logits_is_finite_at_extreme_logits():
     assert losses.bce_with_logits(Value(1000.0), 0.0).data == pytest.approx(1000.0)
 
 
-@pytest.mark.parametrize("target", [-0.1, 1.5, math.nan, "1"])
+@pytest.mark.parametrize("target", [-0.1, 1.5, math.nan, math.inf])
 def test_bce_with_logits_rejects_targets_outside_0_1(target):
     with pytest.raises(ValueError, match="targets"):
         losses.bce_with_logits([0.0], [target])
+
+
+@pytest.mark.parametrize("loss", [losses.mse, losses.hinge, losses.bce_with_logits])
+@pytest.mark.parametrize("bad", ["1", True, None, object()])
+def test_losses_raise_type_error_for_targets_or_predictions_that_are_not_numbers(loss, bad):
+    with pytest.raises(TypeError, match="must be numbers or Values"):
+        loss([Value(0.5)], [bad])
+    with pytest.raises(TypeError, match="must be numbers or Values"):
+        loss([bad], [1.0])
 
 
 # ---------------------------------------------------------------------------
@@ -218,9 +235,86 @@ def test_cross_entropy_rejects_bad_targets_naming_the_sizes():
         losses.cross_entropy([0.1, 0.2, 0.3], 3)
     with pytest.raises(ValueError, match="target -1 out of range for 2 classes"):
         losses.cross_entropy([0.1, 0.2], -1)
-    with pytest.raises(ValueError, match="class index"):
+    with pytest.raises(TypeError, match="class index"):
         losses.cross_entropy([0.1, 0.2], 1.0)
+    with pytest.raises(TypeError, match="class index"):
+        losses.cross_entropy([0.1, 0.2], Value(1.0))  # a traced label cannot index: one-hot
     with pytest.raises(ValueError, match="2 samples of logits but 3 targets"):
         losses.cross_entropy([[0.1, 0.2], [0.3, 0.4]], [0, 1, 1])
     with pytest.raises(ValueError, match="non-empty list of logits"):
         losses.cross_entropy([], 0)
+
+
+# ---------------------------------------------------------------------------
+# class-probability targets (one-hot), Value targets, numpy arrays
+# ---------------------------------------------------------------------------
+
+
+@given(st.lists(logit, min_size=2, max_size=6), st.data())
+def test_cross_entropy_with_a_one_hot_target_equals_the_index_target(zs, data):
+    k = data.draw(st.integers(0, len(zs) - 1))
+    onehot = [1.0 if i == k else 0.0 for i in range(len(zs))]
+    assert losses.cross_entropy(zs, onehot).data == pytest.approx(losses.cross_entropy(zs, k).data)
+
+
+@given(st.lists(logit, min_size=2, max_size=5), st.data())
+def test_cross_entropy_with_probabilities_closed_form_and_gradcheck(zs, data):
+    raw = data.draw(st.lists(st.floats(0.0, 1.0), min_size=len(zs), max_size=len(zs)))
+    total = sum(raw) or 1.0
+    ts = [t / total for t in raw]
+    log_total = math.log(sum(math.exp(z) for z in zs))
+    expected = -sum(t * (z - log_total) for z, t in zip(zs, ts))
+    assert losses.cross_entropy(zs, ts).data == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert gradcheck(lambda *vs: losses.cross_entropy(list(vs), ts), zs)
+
+
+def test_cross_entropy_with_value_targets_passes_gradients_to_them():
+    zs = [Value(0.5), Value(-1.0), Value(2.0)]
+    ts = [Value(0.0), Value(1.0), Value(0.0)]
+    loss = losses.cross_entropy(zs, ts)
+    assert loss.data == pytest.approx(losses.cross_entropy([0.5, -1.0, 2.0], 1).data)
+    loss.backward()
+    lse = math.log(sum(math.exp(z.data) for z in zs))
+    assert [t.grad for t in ts] == pytest.approx([lse - z.data for z in zs])  # d/dt_i = lse - z_i
+
+
+def test_cross_entropy_batches_of_probability_targets_and_their_errors():
+    batch = [[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]]
+    loss = losses.cross_entropy(batch, [[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    expected = (losses.cross_entropy(batch[0], 1).data
+                + 0.5 * losses.cross_entropy(batch[1], 0).data + 0.5 * losses.cross_entropy(batch[1], 2).data) / 2
+    assert loss.data == pytest.approx(expected)
+    with pytest.raises(ValueError, match="3 logits but a target of 2 class probabilities"):
+        losses.cross_entropy(batch[0], [0.5, 0.5])
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        losses.cross_entropy(batch[0], [1.5, -0.5, 0.0])
+    with pytest.raises(TypeError, match="must be numbers or Values"):
+        losses.cross_entropy(batch[0], ["a", 0.0, 1.0])
+    with pytest.raises(TypeError, match="list of targets"):
+        losses.cross_entropy(batch, 1)
+    with pytest.raises(TypeError, match="list of logits"):
+        losses.cross_entropy(3.0, 0)
+    assert losses.cross_entropy([Value(1.0), Value(2.0)], [0.0, 0.0]).data == 0.0  # no class at all
+
+
+def test_losses_take_numpy_arrays_and_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    preds = [Value(0.5), Value(-0.5)]
+    assert losses.mse(preds, np.array([1.0, 0.0])).data == pytest.approx((0.25 + 0.25) / 2)
+    assert losses.hinge(preds, np.array([1, -1])).data == pytest.approx(0.5)
+    assert losses.cross_entropy([0.0, 1.0], np.int64(1)).data == pytest.approx(
+        losses.cross_entropy([0.0, 1.0], 1).data)
+    assert losses.cross_entropy([0.0, 1.0], np.array([0.0, 1.0])).data == pytest.approx(
+        losses.cross_entropy([0.0, 1.0], 1).data)
+
+
+def test_hinge_and_mse_with_value_targets_are_the_same_numbers():
+    for loss, t in ((losses.hinge, -1.0), (losses.mse, 0.25), (losses.bce_with_logits, 0.3)):
+        s = Value(0.4)
+        assert loss(s, Value(t)).data == pytest.approx(loss(0.4, t).data)
+
+
+def test_logsumexp_is_one_node_that_shifts_by_the_largest_input():
+    out = losses.logsumexp([Value(1000.0), Value(999.0), Value(-5.0)])
+    assert out.op == "logsumexp" and len(out.parents) == 3
+    assert out.data == pytest.approx(1000.0 + math.log(1.0 + math.exp(-1.0) + math.exp(-1005.0)))

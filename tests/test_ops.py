@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd import PRIMITIVES, Value, add_n, derivative_table, dot, gradients
+from autograd import PRIMITIVES, Value, add_n, derivative_table, dot, gradients, logsumexp
 from autograd.testing import check_grads
 
 # ---------------------------------------------------------------------------
@@ -110,6 +110,11 @@ CASES = {
         ),
         lambda *a: dot(a[:-1], a[-1]),
         lambda *a: sum(w * x for w, x in zip(a[:-1], a[-1])),
+    ),
+    "logsumexp": (
+        _n_inputs(1, 5).map(lambda t: (t, None)),
+        lambda *a: logsumexp(a[:-1]),
+        lambda *a: math.log(sum(math.exp(x) for x in a[:-1])),
     ),
 }
 

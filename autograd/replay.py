@@ -1,0 +1,453 @@
+"""A traced graph as a plan of batched steps, and running it on a batch with numpy.
+
+Planning (once, at trace time): every node the outputs need gets a record; nodes that
+apply the same primitive at the same depth (longest path from a leaf) form a group, as
+in TensorFlow Fold's and DyNet's depth-based batching; each group becomes a step whose
+nodes' rows are contiguous (see `autograd.steps` for the layout). Running: the steps in
+order for the forward pass, the steps whose nodes lead to a parameter in reverse for the
+backward pass; one numpy operation per step, whatever the number of nodes or samples.
+Errors are found by checking the results are finite, then re-running the failing sample
+through the scalar rules, so the message is the scalar engine's plus the sample index.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .engine import format_call, parents_of
+from .ops import AFFINE, BINARY, DOT, DOT_CONST, NARY, NARY_CONST, UNARY, UNARY_CONST
+from .steps import LINEAR_OPS, Step, linear_key, linear_sides, make_step
+from .trace import TraceError
+from .value import Value
+
+_data_of = operator.attrgetter("data")
+INPUT, PARAM, CONST, OP = "input", "parameter", "constant", "op"
+
+
+class Example:
+    """One example argument of the traced function: its name, shape and leaf Values."""
+
+    __slots__ = ("name", "shape", "leaves", "nested")
+
+    def __init__(self, name: str, shape: tuple[int, ...], leaves: list[Value], nested: Any) -> None:
+        self.name = name
+        self.shape = shape
+        self.leaves = leaves  # flat, row-major
+        self.nested = nested  # what the function receives: a Value or nested lists of them
+
+    @property
+    def size(self) -> int:
+        return len(self.leaves)
+
+
+def _number_array(what: str, arg: Any) -> Any:
+    """`arg` as a float array; TypeError for non-numbers, ValueError for ragged lists."""
+    try:
+        a = np.asarray(arg)
+    except ValueError as exc:  # numpy refuses ragged nested lists
+        raise ValueError(f"{what}: expected a number or an evenly nested list ({exc})") from None
+    if a.dtype.kind not in "iuf":
+        kind = "bool" if a.dtype.kind == "b" else f"{type(arg).__name__} of {a.dtype}"
+        raise TypeError(f"{what}: expected numbers (int or float), got {kind}")
+    return a.astype(float)
+
+
+def example_input(name: str, arg: Any) -> Example:
+    """Leaf Values for one example argument (a number, or nested lists of numbers)."""
+    a = _number_array(f"trace: argument {name}", arg)
+    if not np.isfinite(a).all():
+        raise ValueError(f"trace: argument {name} holds a value that is not finite")
+    leaves = [Value(x, label=name + _index_label(a.shape, i)) for i, x in enumerate(a.ravel().tolist())]
+    nested: Any = leaves[0] if a.ndim == 0 else np.array(leaves, dtype=object).reshape(a.shape).tolist()
+    return Example(name, a.shape, leaves, nested)
+
+
+def _index_label(shape: tuple[int, ...], i: int) -> str:
+    return "" if not shape else "[" + ",".join(map(str, np.unravel_index(i, shape))) + "]"
+
+
+def _batch_shape(shape: tuple[int, ...]) -> str:
+    """`(B,)`, `(B, 3)`: a batch of samples of `shape`."""
+    return "(B,)" if not shape else "(B, " + ", ".join(map(str, shape)) + ")"
+
+
+class Rec:
+    """A node of the traced graph as the plan sees it."""
+
+    __slots__ = ("value", "index", "kind", "op", "parents", "const", "level", "u", "grad", "row")
+    level: int  # the longest path from a leaf
+    u: bool  # uniform: the same for every sample (a parameter, a constant, or made of them)
+    grad: bool  # leads to a parameter: backward needs its gradient
+
+    def __init__(self, value: Value, index: int, kind: str, parents: list[Rec]) -> None:
+        self.value = value
+        self.index = index  # creation order (the scalar engine's order)
+        self.kind = kind
+        self.op = value._op if kind == OP else None
+        self.parents = parents
+        self.const = value._y if self.op is not None and self.op.folds_constant else None
+        if parents:
+            self.level = 1 + max(p.level for p in parents)
+            self.u = all(p.u for p in parents)
+            self.grad = any(p.grad for p in parents)
+        else:
+            self.level, self.u, self.grad = 0, kind != INPUT, kind == PARAM
+        self.row = -1  # in V, or in U when u
+
+    def group_key(self) -> tuple[Any, ...]:
+        """Nodes with equal keys run as one step."""
+        op = self.op
+        assert op is not None
+        if op in LINEAR_OPS:
+            return (self.level, op.name, *linear_key(self))
+        if op.kind == UNARY_CONST:
+            return (self.level, op.name, self.u, self.const)
+        return (self.level, op.name, len(self.parents), tuple(p.u for p in self.parents))
+
+
+def _needed(recorded: list[Value], outputs: list[Value]) -> tuple[set[int], list[Value]]:
+    """The ids of the recorded nodes the outputs depend on, and the parameters (in order met).
+
+    A leaf not recorded is a parameter; a non-leaf not recorded was computed outside the
+    traced function and cannot be replayed (TraceError).
+    """
+    made = {id(v) for v in recorded}
+    needed: set[int] = set()
+    params: list[Value] = []
+    seen: set[int] = set()
+    stack = list(reversed(outputs))
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if id(v) in made:
+            needed.add(id(v))
+            stack.extend(reversed(parents_of(v)))
+        elif v._op is None:
+            params.append(v)
+        else:
+            label = f" (label {v.label!r})" if v.label else ""
+            raise TraceError(
+                f"the traced function uses a Value computed outside it: {v.op} of "
+                f"{len(v.parents)} Value(s){label}. Its number would stay frozen while the "
+                f"parameters it came from change; compute it inside the function, or pass it in"
+            )
+    return needed, params
+
+
+def _parameter_order(
+    params: list[Value], recs: dict[int, Rec], ordered: list[tuple[Any, list[Rec]]]
+) -> list[Value]:
+    """The parameters in the order the steps read them: a matrix-product step's weights row
+    by row, then its biases, so that both are slices of U; the others as they were met."""
+    order: list[Value] = []
+    placed: set[Rec] = set()
+
+    def place(rec: Rec | None) -> None:
+        if rec is not None and rec.kind == PARAM and rec not in placed:
+            placed.add(rec)
+            order.append(rec.value)
+
+    for key, group in ordered:
+        if group[0].op in LINEAR_OPS and key[2] == "matmul":
+            sides = [linear_sides(r) for r in group]
+            for ws, _, _ in sides:
+                for w in ws:
+                    place(w)
+            for _, _, bias in sides:
+                place(bias)
+    for v in params:
+        place(recs[id(v)])
+    return order
+
+
+class Plan:
+    """The steps that replay a traced graph on a batch, and where every node's rows are."""
+
+    def __init__(self, inputs: list[Example], created: list[Value], outputs: list[Value]) -> None:
+        self.inputs = inputs
+        leaves = [leaf for example in inputs for leaf in example.leaves]
+        needed, params = _needed(leaves + created, outputs)
+        recs: dict[int, Rec] = {}
+        for i, v in enumerate(params):
+            recs[id(v)] = Rec(v, -1 - i, PARAM, [])
+        for i, v in enumerate(leaves):
+            recs[id(v)] = Rec(v, i, INPUT, [])
+        ops: list[Rec] = []
+        consts: list[Rec] = []
+        for i, v in enumerate(created, start=len(leaves)):
+            if id(v) not in needed:
+                continue
+            parents = [recs[id(p)] for p in parents_of(v)]
+            rec = recs[id(v)] = Rec(v, i, OP if v._op is not None else CONST, parents)
+            (ops if parents else consts).append(rec)
+        self.records = recs
+        self.ops = ops  # in creation order
+        self.n_nodes = len(ops)
+        groups: dict[tuple[Any, ...], list[Rec]] = {}
+        for rec in ops:
+            groups.setdefault(rec.group_key(), []).append(rec)
+        ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0].index))
+        self.params = _parameter_order(params, recs, ordered)
+        self._layout(consts, ordered)
+        self.steps: list[Step] = [make_step(group, key[2:]) for key, group in ordered]
+        self.backward_steps = [s for s in reversed(self.steps) if s.grad]
+        self.outputs_recs = [recs[id(v)] for v in outputs]
+
+    def _layout(self, consts: list[Rec], ordered: list[tuple[Any, list[Rec]]]) -> None:
+        """Rows: V = inputs, then each varying group; U = parameters, constants, uniform groups."""
+        for row, v in enumerate(self.params):
+            self.records[id(v)].row = row
+        for row, rec in enumerate(consts, start=len(self.params)):
+            rec.row = row
+        self.n_p, self.n_c = len(self.params), len(consts)
+        self.consts = np.array([rec.value.data for rec in consts], dtype=float)
+        n_u = self.n_p + self.n_c
+        n_v = 0
+        for example in self.inputs:
+            for leaf in example.leaves:
+                self.records[id(leaf)].row = n_v
+                n_v += 1
+        self.n_in = n_v
+        for _, group in ordered:
+            for rec in group:
+                if rec.u:
+                    rec.row, n_u = n_u, n_u + 1
+                else:
+                    rec.row, n_v = n_v, n_v + 1
+        self.n_u, self.n_v = n_u, n_v
+
+    @property
+    def nbytes(self) -> int:
+        return self.consts.nbytes + sum(step.nbytes for step in self.steps)
+
+    # -- running -------------------------------------------------------------------
+
+    def batch(self, args: Sequence[Any]) -> tuple[list[Any], int]:
+        """The batch arguments as float arrays (B, size); ValueError naming a bad shape."""
+        if len(args) != len(self.inputs):
+            raise TypeError(
+                f"the program takes {len(self.inputs)} batch argument(s) "
+                f"({', '.join(e.name for e in self.inputs)}), got {len(args)}"
+            )
+        arrays, sizes = [], set()
+        for example, arg in zip(self.inputs, args):
+            a = _number_array(f"argument {example.name}", arg)
+            if a.ndim == 0 or a.shape[1:] != example.shape:
+                raise ValueError(
+                    f"argument {example.name}: expected a batch of shape "
+                    f"{_batch_shape(example.shape)} (B samples of the traced shape "
+                    f"{example.shape}), got shape {a.shape}"
+                )
+            a = a.reshape(a.shape[0], example.size)
+            bad = ~np.isfinite(a).all(axis=1)
+            if bad.any():
+                raise ValueError(f"argument {example.name}: sample {int(np.argmax(bad))} is not finite")
+            arrays.append(a)
+            sizes.add(a.shape[0])
+        if len(sizes) > 1:
+            shown = ", ".join(f"{e.name}: {a.shape[0]}" for e, a in zip(self.inputs, arrays))
+            raise ValueError(f"the batch arguments have different batch sizes ({shown})")
+        batch = sizes.pop() if sizes else 1
+        if batch == 0:
+            raise ValueError("empty batch: every argument has 0 samples")
+        return arrays, batch
+
+    def forward(self, args: Sequence[Any]) -> Run:
+        """Every step's forward pass on the batch; FloatingPointError or the engine's error
+        (with the sample index) when a result is not finite."""
+        arrays, batch = self.batch(args)
+        V = np.empty((self.n_v, batch))
+        row = 0
+        for a in arrays:
+            V[row : row + a.shape[1]] = a.T
+            row += a.shape[1]
+        U = np.empty((self.n_u, 1))
+        U[: self.n_p, 0] = np.fromiter(map(_data_of, self.params), float, self.n_p)
+        U[self.n_p : self.n_p + self.n_c, 0] = self.consts
+        self._check_parameters(U)
+        with np.errstate(all="ignore"):
+            for step in self.steps:
+                step.forward(V, U)
+        fixed = self.n_p + self.n_c
+        if not (np.isfinite(V[self.n_in :]).all() and np.isfinite(U[fixed:]).all()):
+            self._forward_error(V, U)
+        return Run(V, U, batch)
+
+    def outputs(self, run: Run, single: bool) -> Any:
+        """The output rows as (B,) for one output, else (B, k)."""
+        cols = [run.U[r.row, 0].repeat(run.batch) if r.u else run.V[r.row] for r in self.outputs_recs]
+        return cols[0].copy() if single else np.stack(cols, axis=1)
+
+    def backward(self, run: Run, mean: bool) -> None:
+        """The backward pass from the single output; adds each parameter's reduced gradient."""
+        GU = self._gradients(run)
+        if GU is None:
+            self._backward_error(run)
+        grads = GU[: self.n_p, 0]
+        if mean:
+            grads = grads / run.batch
+        for p, g in zip(self.params, grads.tolist()):
+            p.grad += g
+
+    def _gradients(self, run: Run) -> Any:
+        """GU after the backward steps (its parameter rows hold the summed gradients),
+        or None if a gradient is not finite."""
+        V, U = run.V, run.U
+        GV, GU = np.zeros_like(V), np.zeros_like(U)  # calloc: rows never touched cost nothing
+        out = self.outputs_recs[0]
+        if out.u:
+            GU[out.row] += run.batch  # one seed of 1 per sample, summed
+        else:
+            GV[out.row] = 1.0
+        with np.errstate(all="ignore"):
+            for step in self.backward_steps:
+                step.backward(V, U, GV, GU)
+        finite = np.isfinite(GV[self.n_in :]).all() and np.isfinite(GU).all()
+        return GU if finite else None
+
+    # -- errors: the failing sample, re-run through the scalar rules ----------------
+
+    def _check_parameters(self, U: Any) -> None:
+        values = U[: self.n_p, 0]
+        if not np.isfinite(values).all():
+            i = int(np.argmax(~np.isfinite(values)))
+            p = self.params[i]
+            name = f" {p.label!r}" if p.label else ""
+            raise ValueError(f"parameter{name} ({i} of the program's) holds {p.data!r}")
+
+    def _forward_error(self, V: Any, U: Any) -> None:
+        bad = ~np.isfinite(V[self.n_in :]).all(axis=0)
+        sample = int(np.argmax(bad)) if bad.any() else 0
+        self.scalar_forward(self._leaf_values(V, U, sample), sample)
+        raise FloatingPointError(f"a result is not finite at sample {sample}")  # numpy alone
+
+    def _backward_error(self, run: Run) -> None:
+        """Find the first sample whose gradients alone are not finite (halving the batch),
+        and re-run it through the scalar rules for the engine's message."""
+        lo, hi = 0, run.batch
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self._gradients(Run(run.V[:, lo:mid], run.U, mid - lo)) is None:
+                hi = mid
+            elif self._gradients(Run(run.V[:, mid:hi], run.U, hi - mid)) is None:
+                lo = mid
+            else:  # each half is finite: their sum is what overflows
+                raise FloatingPointError(
+                    f"a parameter's gradient overflows when summed over samples {lo} to {hi - 1}"
+                )
+        values = self.scalar_forward(self._leaf_values(run.V, run.U, lo), lo)
+        self.scalar_backward(values, lo)
+        raise FloatingPointError(f"a gradient is not finite at sample {lo}")  # numpy alone
+
+    def _leaf_values(self, V: Any, U: Any, sample: int) -> dict[Rec, float]:
+        """One sample's inputs, parameters and constants as floats, by record."""
+        return {
+            rec: float(U[rec.row, 0] if rec.u else V[rec.row, sample])
+            for rec in self.records.values()
+            if rec.kind != OP
+        }
+
+    def scalar_forward(self, values: dict[Rec, float], sample: int) -> dict[Rec, float]:
+        """Re-run one sample through each op's forward rule on floats, in the engine's order;
+        raises the engine's error (or FloatingPointError) with the sample index."""
+        for rec in self.ops:
+            operands = [values[p] for p in rec.parents]
+            try:
+                out = _scalar_forward(rec, operands)
+            except (ArithmeticError, ValueError) as exc:
+                raise type(exc)(f"{_call(rec, operands)} at sample {sample}: {exc}") from None
+            if not math.isfinite(out):
+                raise FloatingPointError(f"{_call(rec, operands)} at sample {sample}: {_word(out)}")
+            values[rec] = out
+        return values
+
+    def scalar_backward(self, values: dict[Rec, float], sample: int) -> None:
+        """Re-run one sample's backward pass through each op's vjp rule on floats (nodes that
+        lead to a parameter only); raises the engine's error or FloatingPointError."""
+        grads = {self.outputs_recs[0]: 1.0}
+        for rec in reversed(self.ops):
+            g = grads.get(rec)
+            if g is None or not rec.grad:
+                continue
+            operands = [values[p] for p in rec.parents]
+            call = _call(rec, operands)
+            try:
+                parts = _scalar_vjp(rec, g, values[rec], operands)
+            except (ArithmeticError, ValueError) as exc:
+                raise type(exc)(f"backward of {call} at sample {sample}: {exc}") from None
+            for i, (parent, part) in enumerate(zip(rec.parents, parts)):
+                total = grads.get(parent, 0.0) + part
+                if parent.grad and not math.isfinite(total):
+                    raise FloatingPointError(
+                        f"backward of {call} at sample {sample}: the gradient of input {i} "
+                        f"{_word(total)}"
+                    )
+                grads[parent] = total
+
+    # -- the listing ---------------------------------------------------------------
+
+    def listing(self, name: str) -> str:
+        """The program as text, one line per step (see `autograd.listing`)."""
+        from .listing import listing
+
+        return listing(self, name)
+
+
+class Run:
+    """One batch's forward values: V (varying rows, B), U (uniform rows, 1)."""
+
+    __slots__ = ("V", "U", "batch")
+
+    def __init__(self, V: Any, U: Any, batch: int) -> None:
+        self.V, self.U, self.batch = V, U, batch
+
+
+def _word(x: float) -> str:
+    return "is NaN (not a number)" if math.isnan(x) else f"overflows to {x!r}"
+
+
+def _call(rec: Rec, operands: list[float]) -> str:
+    """`op(operands)` as the scalar engine's messages write it."""
+    shown = operands + [rec.const] if rec.op.kind == UNARY_CONST else operands  # type: ignore[union-attr]
+    return format_call(rec.op.name, shown)  # type: ignore[union-attr]
+
+
+def _scalar_forward(rec: Rec, xs: list[float]) -> float:
+    """One node's forward rule on floats, called as the engine calls it."""
+    op, kind = rec.op, rec.op.kind  # type: ignore[union-attr]
+    if kind == UNARY:
+        return op.forward(xs[0])  # type: ignore[union-attr]
+    if kind == UNARY_CONST:
+        return op.forward(xs[0], rec.const)  # type: ignore[union-attr]
+    if kind == BINARY:
+        return op.forward(xs[0], xs[1])  # type: ignore[union-attr]
+    if op is DOT:
+        return op.forward(xs[: len(xs) // 2], xs[len(xs) // 2 :])
+    if op is AFFINE:
+        n = len(xs) // 2
+        return op.forward(xs[:n], xs[n : 2 * n], xs[-1])
+    if op is DOT_CONST:
+        return op.forward(xs, rec.const)
+    return op.forward(iter(xs))  # type: ignore[union-attr]
+
+
+def _scalar_vjp(rec: Rec, g: float, out: float, xs: list[float]) -> Sequence[float]:
+    """One node's vjp rule on floats, called as the engine's float pass calls it."""
+    op, kind = rec.op, rec.op.kind  # type: ignore[union-attr]
+    if kind == UNARY:
+        return op.vjp(g, out, xs[0])  # type: ignore[union-attr]
+    if kind == UNARY_CONST:
+        return op.vjp(g, out, xs[0], rec.const)  # type: ignore[union-attr]
+    if kind == BINARY:
+        return op.vjp(g, out, xs[0], xs[1])  # type: ignore[union-attr]
+    if kind == NARY:
+        return op.vjp(g, out, xs)  # type: ignore[union-attr]
+    assert kind == NARY_CONST
+    return op.vjp(g, out, xs, rec.const)  # type: ignore[union-attr]

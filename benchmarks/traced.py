@@ -1,0 +1,315 @@
+"""Workloads through `autograd.trace`, each beside the same step written by hand in numpy.
+
+mlp-step, traced: the mlp-step network and loss (MLP(2, [16, 16, 1]), ReLU, hinge plus
+1e-4 L2, SGD) traced on one sample and replayed on the 100 points; the numpy step is
+the same arithmetic as matrix products (the limit), micrograd the scalar baseline.
+digits-784: MLP(784, [32, 10]) with softmax cross-entropy on scikit-learn's 8x8 digits
+resampled to 28x28, batches of 100; seconds per 60,000 samples, the trace time and the
+program's memory.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import mlp
+from .harness import Case, assert_agree, interleave, median, paused_gc
+
+STEPS_PER_SAMPLE = 50  # mlp-step: steps per timed sample (one step is about a millisecond)
+DIGITS_BATCH = 100
+DIGITS_SIZES = [32, 10]
+DIGITS_LR = 0.1
+
+
+def _log(msg: str) -> None:
+    import sys
+
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# nn.MLP weights as numpy matrices, and back
+# ---------------------------------------------------------------------------
+
+
+def matrices(model: Any) -> list[Any]:
+    """[W1, b1, W2, b2, ...] of an nn.MLP (W as (nout, nin))."""
+    out = []
+    for layer in model.layers:
+        out.append(np.array([[w.data for w in n.w] for n in layer.neurons]))
+        out.append(np.array([n.b.data for n in layer.neurons]))
+    return out
+
+
+def flat_like_model(arrays: list[Any]) -> list[float]:
+    """Matrices back in nn.MLP's parameter order (each neuron's weights, then its bias)."""
+    flat: list[float] = []
+    for W, b in zip(arrays[::2], arrays[1::2]):
+        for row, bias in zip(W, b):
+            flat += [*row.tolist(), float(bias)]
+    return flat
+
+
+def _grads_of(params: list[Any], run: Callable[[], Any]) -> list[float]:
+    """[loss, every parameter's gradient] after `run()` (a backward pass), grads reset."""
+    for p in params:
+        p.grad = 0.0
+    loss = run()
+    result = [float(np.mean(loss))] + [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    return result
+
+
+# ---------------------------------------------------------------------------
+# mlp-step: hand-written numpy
+# ---------------------------------------------------------------------------
+
+
+def numpy_mlp_grads(ws: list[Any], X: Any, Y: Any) -> tuple[float, list[Any]]:
+    """Loss and gradients of mean(relu(1 - y s)) + ALPHA Σ p² for the MLP in `ws`."""
+    W1, b1, W2, b2, W3, b3 = ws
+    h1 = X @ W1.T + b1
+    a1 = np.maximum(h1, 0.0)
+    h2 = a1 @ W2.T + b2
+    a2 = np.maximum(h2, 0.0)
+    s = a2 @ W3[0] + b3[0]
+    margin = 1.0 - Y * s
+    loss = np.maximum(margin, 0.0).mean() + mlp.ALPHA * sum(float((w * w).sum()) for w in ws)
+    gs = np.where(margin > 0.0, -Y, 0.0) / len(Y)  # d loss / d score
+    gh2 = np.outer(gs, W3[0]) * (h2 > 0.0)
+    gh1 = (gh2 @ W2) * (h1 > 0.0)
+    grads = [gh1.T @ X, gh1.sum(0), gh2.T @ a1, gh2.sum(0), (gs @ a2)[None, :], gs.sum(keepdims=True)]
+    return loss, [g + 2.0 * mlp.ALPHA * w for g, w in zip(grads, ws)]
+
+
+def numpy_mlp_step(ws: list[Any], X: Any, Y: Any) -> None:
+    """One SGD step on the numpy weights, in place."""
+    _, grads = numpy_mlp_grads(ws, X, Y)
+    for w, g in zip(ws, grads):
+        w -= mlp.LR * g
+
+
+class TracedMLPStep:
+    """nn.MLP + losses.hinge + L2, traced on one sample; a step is backward + SGD."""
+
+    def __init__(self, weights: list[Any], X: Any, Y: Any) -> None:
+        from autograd import dot, trace
+        from nn import MLP, losses, optim
+
+        self.model = MLP(2, mlp.SIZES, activation="relu", seed=0)
+        self.params = self.model.parameters()
+        for p, w in zip(self.params, weights):
+            p.data = float(w.data)
+        params = self.params
+
+        def sample_loss(x: Any, y: Any) -> Any:
+            return losses.hinge(self.model(x), y) + mlp.ALPHA * dot(params, params)
+
+        self.program = trace(sample_loss, X[0], Y[0])
+        self.opt = optim.SGD(self.params, lr=mlp.LR)
+        self.X, self.Y = X, Y
+
+    def step(self) -> None:
+        self.opt.zero_grad()
+        self.program.backward(self.X, self.Y)
+        self.opt.step()
+
+    def gradients(self) -> list[float]:
+        return _grads_of(self.params, lambda: self.program.backward(self.X, self.Y))
+
+
+def _repeat(step: Callable[[], Any], times: int) -> Callable[[], Callable[[], None]]:
+    def run() -> None:
+        for _ in range(times):
+            step()
+
+    return lambda: run
+
+
+def mlp_step_traced(cfg: Any, eng: Any) -> list[dict[str, Any]]:
+    """The mlp-step through trace, beside numpy by hand and micrograd."""
+    from .suite import _row
+
+    _log("mlp-step, traced: checking trace and numpy agree with the scalar engine …")
+    points, labels = mlp.two_moons(cfg.points)
+    X, Y = np.array(points), np.array(labels)
+    bare = mlp.BareMLP(eng.Value, 2, mlp.SIZES, seed=0)
+    reference = mlp.bare_gradients(bare, points, labels)
+    traced = TracedMLPStep(bare.parameters(), X, Y)
+    assert_agree("mlp-step, traced vs the scalar engine (loss, gradients)", traced.gradients(), reference)
+    ws = matrices(traced.model)
+    loss, grads = numpy_mlp_grads(ws, X, Y)
+    assert_agree("mlp-step, numpy vs the scalar engine", [loss, *flat_like_model(grads)], reference)
+    inner = 1 if cfg.quick else STEPS_PER_SAMPLE
+    cases = [
+        Case("mlp-step, traced", "numpy", "hand-written matrix products (the limit)",
+             _repeat(lambda: numpy_mlp_step(ws, X, Y), inner)),
+        Case("mlp-step, traced", "graphgrad", "trace + program.backward + optim.SGD",
+             _repeat(traced.step, inner)),
+    ]
+    if eng.micrograd:
+        random.seed(0)
+        theirs = eng.mg_mlp(2, mlp.SIZES)
+        mlp.copy_weights(bare.parameters(), theirs.parameters())
+        cases.append(Case("mlp-step, traced", "micrograd", "micrograd.nn.MLP (one step)",
+                          mlp.step_run(mlp.bare_step, theirs, points, labels)))
+    _log(f"mlp-step, traced: timing {len(cases)} cases …")
+    interleave(cases, cfg.reps, cfg.reps_off)
+    rows = [_row(c) for c in cases]
+    for row in rows[:2]:  # seconds per step
+        row["seconds"] /= inner
+        row["seconds_best"] /= inner
+        row["seconds_gc_off"] = row["seconds_gc_off"] and row["seconds_gc_off"] / inner
+    numpy_row, traced_row = rows[0], rows[1]
+    traced_row["vs_numpy"] = traced_row["seconds"] / numpy_row["seconds"]
+    traced_row["target"] = {"vs_numpy": 5.0}
+    traced_row["target_text"] = "<= 5x numpy"
+    note = f"{traced_row['vs_numpy']:.1f}x the numpy step"
+    if eng.micrograd:
+        traced_row["ratio"] = rows[2]["seconds"] / traced_row["seconds"]
+        numpy_row["ratio"] = rows[2]["seconds"] / numpy_row["seconds"]
+        note += f"; {traced_row['ratio']:,.0f}x faster than micrograd"
+    traced_row["note"] = note
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# digits-784
+# ---------------------------------------------------------------------------
+
+
+def digits_28() -> tuple[Any, Any]:
+    """scikit-learn's 1,797 8x8 digits resampled to 28x28 (bilinear), pixels in [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = digits.images / 16.0
+    # bilinear interpolation as a matrix: pixel i of 28 samples the 8 pixels at 7 i / 27
+    pos = np.linspace(0.0, 7.0, 28)
+    R = np.maximum(0.0, 1.0 - np.abs(pos[:, None] - np.arange(8)[None, :]))
+    big = np.einsum("ij,njk,lk->nil", R, images, R)
+    return big.reshape(len(big), 784), digits.target
+
+
+def numpy_digits_grads(ws: list[Any], X: Any, T: Any) -> tuple[float, list[Any]]:
+    """Mean softmax cross-entropy (one-hot targets T) of relu MLP(784, [32, 10]), and grads."""
+    W1, b1, W2, b2 = ws
+    h = X @ W1.T + b1
+    a = np.maximum(h, 0.0)
+    z = a @ W2.T + b2
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    total = e.sum(axis=1, keepdims=True)
+    loss = float((np.log(total) + m - (z * T).sum(axis=1, keepdims=True)).mean())
+    gz = (e / total - T) / len(X)  # softmax - one-hot, per sample, averaged
+    gh = (gz @ W2) * (h > 0.0)
+    return loss, [gh.T @ X, gh.sum(0), gz.T @ a, gz.sum(0)]
+
+
+def numpy_digits_step(ws: list[Any], X: Any, T: Any) -> None:
+    _, grads = numpy_digits_grads(ws, X, T)
+    for w, g in zip(ws, grads):
+        w -= DIGITS_LR * g
+
+
+class TracedDigits:
+    """MLP(784, [32, 10]) + cross-entropy, traced on one sample (the trace is timed)."""
+
+    def __init__(self, X: Any, T: Any) -> None:
+        from autograd import trace
+        from nn import MLP, losses, optim
+
+        self.model = MLP(784, DIGITS_SIZES, activation="relu", seed=0)
+        self.params = self.model.parameters()
+        model = self.model
+
+        def sample_loss(x: Any, t: Any) -> Any:
+            return losses.cross_entropy(model(x), t)
+
+        start = time.perf_counter()
+        self.program = trace(sample_loss, X[0], T[0])
+        self.trace_seconds = time.perf_counter() - start
+        self.opt = optim.SGD(self.params, lr=DIGITS_LR)
+
+    def step(self, X: Any, T: Any) -> None:
+        self.opt.zero_grad()
+        self.program.backward(X, T)
+        self.opt.step()
+
+
+def _epoch(step: Callable[[Any, Any], None], batches: list[tuple[Any, Any]]) -> Callable[[], Callable[[], None]]:
+    def run() -> None:
+        for xb, tb in batches:
+            step(xb, tb)
+
+    return lambda: run
+
+
+def _program_memory(program: Any, X: Any, T: Any) -> int:
+    """Peak bytes allocated by one backward call on a batch (numpy reports to tracemalloc)."""
+    tracemalloc.start()
+    program.backward(X, T)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def digits_784(cfg: Any, eng: Any) -> list[dict[str, Any]]:
+    """Seconds per 60,000 digit samples: trace (with nn.optim) against numpy by hand."""
+    from .suite import _row
+
+    _log("digits-784: loading digits, tracing MLP(784, [32, 10]), checking against numpy …")
+    X, y = digits_28()
+    T = np.eye(10)[y]
+    n_batches = 2 if cfg.quick else len(X) // DIGITS_BATCH
+    batches = [(X[i * DIGITS_BATCH:(i + 1) * DIGITS_BATCH], T[i * DIGITS_BATCH:(i + 1) * DIGITS_BATCH])
+               for i in range(n_batches)]
+    traced = TracedDigits(X, T)
+    trace_times = [traced.trace_seconds] + [TracedDigits(X, T).trace_seconds for _ in range(2)]
+    ws = matrices(traced.model)
+    xb, tb = batches[0]
+    loss, grads = numpy_digits_grads(ws, xb, tb)
+    ours = _grads_of(traced.params, lambda: traced.program.backward(xb, tb))
+    assert_agree("digits-784, traced vs numpy (loss, gradients)", ours, [loss, *flat_like_model(grads)])
+    with paused_gc():
+        memory = _program_memory(traced.program, xb, tb)
+    cases = [
+        Case("digits-784", "numpy", "hand-written, SGD", _epoch(lambda a, b: numpy_digits_step(ws, a, b), batches)),
+        Case("digits-784", "graphgrad", "trace + program.backward + optim.SGD", _epoch(traced.step, batches)),
+        Case("digits-784", "graphgrad", "program.backward alone (gradients into .grad)",
+             _epoch(lambda a, b: traced.program.backward(a, b), batches)),
+    ]
+    _log(f"digits-784: timing {len(cases)} cases, {n_batches} batches of {DIGITS_BATCH} each …")
+    interleave(cases, cfg.reps, cfg.reps_off)
+    rows = [_row(c) for c in cases]
+    per_60k = 60_000 / (n_batches * DIGITS_BATCH)
+    for row in rows:
+        row["seconds_per_60k"] = row["seconds"] * per_60k
+        row["note"] = f"{row['seconds_per_60k']:.2f} s per 60,000 samples"
+    numpy_row, traced_row, program_row = rows
+    for row in (traced_row, program_row):
+        row["vs_numpy"] = row["seconds"] / numpy_row["seconds"]
+        row["note"] += f", {row['vs_numpy']:.1f}x numpy"
+    traced_row["target"] = {"vs_numpy": 3.0}
+    traced_row["target_text"] = "<= 3x numpy"
+    rows.append(_row(workload="digits-784", engine="graphgrad", variant="seconds per 60,000 samples, traced",
+                     seconds_per_60k=traced_row["seconds_per_60k"], target={"seconds_per_60k": 10.0},
+                     target_text="< 10 s", note=f"{traced_row['seconds_per_60k']:.2f} s"))
+    trace_seconds = median(trace_times) or 0.0
+    rows.append(_row(workload="digits-784", engine="graphgrad", variant="trace time of the network",
+                     trace_seconds=trace_seconds, target={"trace_seconds": 1.0}, target_text="< 1 s",
+                     note=f"{trace_seconds:.3f} s ({traced.program!r})"))
+    rows.append(_row(workload="digits-784", engine="graphgrad", variant="program memory",
+                     note=f"{traced.program.nbytes / 1e6:.2f} MB of index arrays; "
+                          f"{memory / 1e6:.2f} MB peak in one backward call on 100 samples"))
+    return rows
+
+
+WORKLOADS = {"mlp-step-traced": mlp_step_traced, "digits-784": digits_784}
