@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from test_trace import assert_close, scalar_reference, traced_gradients
 
 from autograd import PRIMITIVES, Value, add_n, dot, gmath, logsumexp, primitive, trace
-from test_trace import assert_close, scalar_reference, traced_gradients
 
 N_INPUTS, N_PARAMS = 3, 3
 
