@@ -29,9 +29,10 @@ class Read:
 
     `recs` are the nodes, flat in row-major order over `shape`. The width is 1 when they
     are all uniform, else the batch size (uniform rows broadcast into a mixed read).
+    Calling it is calling `get(V, U)`, a function chosen once for the layout at hand.
     """
 
-    __slots__ = ("recs", "shape", "uniform", "start", "stop", "rows", "umask", "urows", "vrows")
+    __slots__ = ("recs", "shape", "uniform", "get", "index_arrays")
 
     def __init__(self, recs: list[Any], shape: tuple[int, ...]) -> None:
         self.recs = recs
@@ -39,32 +40,36 @@ class Read:
         us = np.array([r.u for r in recs], dtype=bool)
         rows = np.array([r.row for r in recs], dtype=np.intp)
         self.uniform = bool(us.all())
-        self.start = self.stop = -1
-        self.rows: Any = None  # a gather's row numbers, shaped like the read
-        self.umask: Any = None  # a mixed read: which entries come from U ...
-        self.urows: Any = None  # ... their rows in U ...
-        self.vrows: Any = None  # ... and the others' rows in V
+        self.index_arrays: list[Any] = []
         if self.uniform or not us.any():
-            if _contiguous(rows):  # a view, no copy
-                self.start, self.stop = int(rows[0]), int(rows[0]) + len(rows)
-            else:
-                self.rows = rows.reshape(shape)
+            self.get = _rows_getter(self.uniform, rows, shape)
+            if not _contiguous(rows):
+                self.index_arrays = [rows]
         else:  # rows from both arrays (rare): two gathers and a select
-            self.umask = us.reshape(shape + (1,))
-            self.urows = np.where(us, rows, 0).reshape(shape)
-            self.vrows = np.where(us, 0, rows).reshape(shape)
+            umask = us.reshape(shape + (1,))
+            urows = np.where(us, rows, 0).reshape(shape)
+            vrows = np.where(us, 0, rows).reshape(shape)
+            self.index_arrays = [umask, urows, vrows]
+            self.get = lambda V, U: np.where(umask, U[urows], V[vrows])
 
     def __call__(self, V: Any, U: Any) -> Any:
-        if self.start >= 0:
-            x = (U if self.uniform else V)[self.start : self.stop]
-            return x if len(self.shape) == 1 else x.reshape(self.shape + (x.shape[1],))
-        if self.rows is not None:
-            return (U if self.uniform else V)[self.rows]
-        return np.where(self.umask, U[self.urows], V[self.vrows])
+        return self.get(V, U)
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.rows, self.umask, self.urows, self.vrows) if a is not None)
+        return sum(a.nbytes for a in self.index_arrays)
+
+
+def _rows_getter(uniform: bool, rows: Any, shape: tuple[int, ...]) -> Any:
+    """get(V, U): the rows from U (uniform) or V, as a view when they are contiguous."""
+    pick = (lambda V, U: U) if uniform else (lambda V, U: V)
+    if not _contiguous(rows):
+        index = rows.reshape(shape)
+        return lambda V, U: pick(V, U)[index]
+    a, b = int(rows[0]), int(rows[0]) + len(rows)
+    if len(shape) > 1:
+        return lambda V, U: pick(V, U)[a:b].reshape(shape + (-1,))
+    return (lambda V, U: U[a:b]) if uniform else (lambda V, U: V[a:b])
 
 
 class Add:
@@ -184,12 +189,16 @@ class Elementwise(Step):
             self.grads = [_add_for(c, (n,)) for c in columns]
 
     def _inputs(self, V: Any, U: Any) -> list[Any]:
-        xs = [read(V, U) for read in self.operands]
-        if self.op.kind == NARY:  # the rule takes k arrays of shape (n, width)
-            return [list(xs[0].transpose(1, 0, 2))]
-        if self.op.kind == UNARY_CONST:
-            xs.append(self.const)
-        return xs
+        """The arguments of the rules after (g, out): the operands, and the constant."""
+        kind = self.op.kind
+        if kind == UNARY:
+            return [self.operands[0].get(V, U)]
+        if kind == UNARY_CONST:
+            return [self.operands[0].get(V, U), self.const]
+        if kind == BINARY:
+            return [self.operands[0].get(V, U), self.operands[1].get(V, U)]
+        # n-ary: the rule takes k arrays of shape (n, width)
+        return [list(self.operands[0].get(V, U).transpose(1, 0, 2))]
 
     def forward(self, V: Any, U: Any) -> None:
         out = self.op.forward(*self._inputs(V, U))
@@ -256,23 +265,23 @@ class Linear(Step):
             return self.const_w if self.matmul else self.const_w[:, :, None]
         if self.weights is None:
             return None
-        w = self.weights(V, U)
+        w = self.weights.get(V, U)
         return w[:, :, 0] if self.matmul else w
 
     def forward(self, V: Any, U: Any) -> None:
-        x, w = self.inputs(V, U), self._weights(V, U)
+        x, w = self.inputs.get(V, U), self._weights(V, U)
         if self.matmul:
             out = w @ x
         else:
             out = x.sum(axis=1) if w is None else (w * x).sum(axis=1)
         if self.bias is not None:
-            out = out + self.bias(V, U)
+            out = out + self.bias.get(V, U)
         (U if self.uniform else V)[self.start : self.stop] = out
 
     def backward(self, V: Any, U: Any, GV: Any, GU: Any) -> None:
         g = (GU if self.uniform else GV)[self.start : self.stop]  # (n, width)
         width = g.shape[1]
-        x, w = self.inputs(V, U), self._weights(V, U)
+        x, w = self.inputs.get(V, U), self._weights(V, U)
         if self.matmul:  # out = W @ X: dX = W^T g, dW = g X^T (summed over the batch)
             if self.g_inputs is not None:
                 self.g_inputs(GV, GU, w.T @ g, width)
