@@ -84,8 +84,25 @@ _data_of = operator.attrgetter("data")  # map(_data_of, nodes): their data, at C
 MODE: ContextVar[Mode | None] = ContextVar("graphgrad_mode", default=None)
 # The recording `autograd.trace` is making, if any. A Value's comparisons and conversions
 # ask it to refuse them (it raises TraceError): Python control flow on traced data would
-# be fixed to the branch one sample took. One ContextVar lookup otherwise.
+# be fixed to the branch one sample took. TRACES[0] counts the recordings under way in the
+# process, so that outside them a comparison pays one list lookup, not a ContextVar's.
 TRACING: ContextVar[Any] = ContextVar("graphgrad_tracing", default=None)
+TRACES = [0]
+_TRACES_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def tracing(recording: Any) -> Iterator[None]:
+    """Make `recording` the one this context's Values report to (see TRACING)."""
+    with _TRACES_LOCK:
+        TRACES[0] += 1
+    token = TRACING.set(recording)
+    try:
+        yield
+    finally:
+        TRACING.reset(token)
+        with _TRACES_LOCK:
+            TRACES[0] -= 1
 
 
 # How many using_mode blocks are open, in any thread or task. While it is [0], no

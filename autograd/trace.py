@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .engine import MODE, TRACING, using_mode
+from .engine import MODE, tracing, using_mode
 from .value import Value
 
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -111,12 +111,8 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Program:
     inputs = [replay.example_input(name, arg) for name, arg in zip(names, example_args)]
     mode = MODE.get()
     recording = _Recording(None if mode is None else mode.on_node)
-    token = TRACING.set(recording)
-    try:
-        with using_mode(record=True, on_node=recording.on_node):
-            result = f(*[example.nested for example in inputs])
-    finally:
-        TRACING.reset(token)
+    with tracing(recording), using_mode(record=True, on_node=recording.on_node):
+        result = f(*[example.nested for example in inputs])
     outputs, single = _outputs(result)
     plan = replay.Plan(inputs, recording.nodes, outputs)
     return Program(getattr(f, "__name__", "f"), plan, single)

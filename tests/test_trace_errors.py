@@ -74,6 +74,28 @@ def test_data_dependent_python_is_refused_naming_the_line(f, arg, what):
     assert isinstance(info.value, TypeError)
 
 
+def test_a_trace_in_one_thread_leaves_comparisons_in_another_alone():
+    import threading
+
+    inside, done = threading.Event(), threading.Event()
+    results = []
+
+    def slow(x):
+        inside.set()
+        done.wait(5)
+        return x * 2.0
+
+    worker = threading.Thread(target=lambda: results.append(trace(slow, 1.0)))
+    worker.start()
+    inside.wait(5)
+    try:
+        assert Value(2.0) > Value(1.0)  # this thread is not tracing
+    finally:
+        done.set()
+        worker.join()
+    assert results[0]([3.0]).tolist() == [6.0]
+
+
 def test_float_of_a_traced_value_is_refused():
     with pytest.raises(TraceError, match="float"):
         trace(lambda x: Value(float(x)), 1.0)
