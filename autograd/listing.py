@@ -41,22 +41,28 @@ class _Blocks:
         return name, rec.row - start, stop - start
 
     def name(self, recs: list[Any]) -> str:
-        """`x`, `s3[0:16]`, `[x[1], s2[0:3]]`: the rows of these nodes, as runs of blocks."""
-        runs: list[list[Any]] = []  # [name, first offset, last offset, block size]
+        """`x`, `s3[0:16]`, `s4 ×10`, `[x[1], s2[0:3]]`, `337 rows of p`: the rows of these
+        nodes, as runs of consecutive rows (or of one row repeated)."""
+        runs: list[list[Any]] = []  # [name, first offset, last offset, block size, repeats]
         for rec in recs:
             name, offset, size = self.locate(rec)
-            if runs and runs[-1][0] == name and runs[-1][2] + 1 == offset:
-                runs[-1][2] = offset
+            last = runs[-1] if runs else None
+            if last and last[0] == name and last[1] == last[2] == offset:
+                last[4] += 1
+            elif last and last[0] == name and last[2] + 1 == offset and last[4] == 1:
+                last[2] = offset
             else:
-                runs.append([name, offset, offset, size])
+                runs.append([name, offset, offset, size, 1])
+        if len(runs) > 3:  # a scattered gather: say how many rows, and from where
+            names = list(dict.fromkeys(run[0] for run in runs))
+            return f"{len(recs)} rows of {', '.join(names)}"
         pieces = [_piece(*run) for run in runs]
-        if len(pieces) == 1:
-            return pieces[0]
-        shown = pieces[:3] + ([f"… {len(pieces)} pieces"] if len(pieces) > 3 else [])
-        return "[" + ", ".join(shown) + "]"
+        return pieces[0] if len(pieces) == 1 else "[" + ", ".join(pieces) + "]"
 
 
-def _piece(name: str, first: int, last: int, size: int) -> str:
+def _piece(name: str, first: int, last: int, size: int, repeats: int) -> str:
+    if repeats > 1:
+        return f"{name if size == 1 else f'{name}[{first}]'} ×{repeats}"
     if first == 0 and last == size - 1:
         return name
     return f"{name}[{first}]" if first == last else f"{name}[{first}:{last + 1}]"
@@ -74,9 +80,10 @@ def _operation(step: Step, blocks: _Blocks) -> tuple[str, str]:
         if step.matmul:
             k = step.inputs.shape[0]
             return f"{op.name}({w} @ {x}{b})", f"{nodes}: one {n}×{k} matrix product"
+        each = ": a sum of" if n == 1 else ", each a sum of"
         if op is ADD_N:
-            return f"add_n({x})", f"{nodes}, each a sum of {step.inputs.shape[1]}"
-        return f"{op.name}({w} · {x}{b})", f"{nodes}, each a sum of {step.inputs.shape[1]} products"
+            return f"add_n({x})", f"{nodes}{each} {step.inputs.shape[1]}"
+        return f"{op.name}({w} · {x}{b})", f"{nodes}{each} {step.inputs.shape[1]} products"
     assert isinstance(step, Elementwise)
     args = [blocks.name(read.recs) for read in step.operands]
     if op.kind == UNARY_CONST:

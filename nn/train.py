@@ -69,7 +69,7 @@ def fit(
         return loss(model(x), t)
 
     program = trace(sample_loss, loader.X[0], loader.y[0])
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     history: list[float] = []
     bar = tqdm(total=epochs * len(loader), desc="training", unit="batch", disable=not progress)
