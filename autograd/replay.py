@@ -54,7 +54,7 @@ def _number_array(what: str, arg: Any) -> Any:
     if a.dtype.kind not in "iuf":
         kind = "bool" if a.dtype.kind == "b" else f"{type(arg).__name__} of {a.dtype}"
         raise TypeError(f"{what}: expected numbers (int or float), got {kind}")
-    return a.astype(float)
+    return a.astype(float, copy=False)
 
 
 def example_input(name: str, arg: Any) -> Example:
@@ -246,8 +246,8 @@ class Plan:
                     f"{example.shape}), got shape {a.shape}"
                 )
             a = a.reshape(a.shape[0], example.size)
-            bad = ~np.isfinite(a).all(axis=1)
-            if bad.any():
+            if not np.isfinite(a).all():
+                bad = ~np.isfinite(a).all(axis=1)
                 raise ValueError(f"argument {example.name}: sample {int(np.argmax(bad))} is not finite")
             arrays.append(a)
             sizes.add(a.shape[0])

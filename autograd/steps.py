@@ -76,57 +76,68 @@ class Add:
     """How a step adds gradients into the rows of some nodes (repeated rows summed first).
 
     A part for uniform rows is summed over the batch: their one value served every sample.
+    Calling it reshapes the part and calls `into`, a function chosen once for the layout.
     """
 
-    __slots__ = ("shape", "size", "uniform", "start", "stop", "rows", "order", "starts", "split")
+    __slots__ = ("shape", "size", "into", "index_arrays")
 
     def __init__(self, recs: list[Any], shape: tuple[int, ...]) -> None:
         self.shape = shape
         self.size = len(recs)
         us = np.array([r.u for r in recs], dtype=bool)
         rows = np.array([r.row for r in recs], dtype=np.intp)
-        self.uniform = bool(us.all())
-        self.start = self.stop = -1
-        self.rows: Any = None  # the rows to add into (each once)
-        self.order: Any = None  # repeated rows: the order that sorts them ...
-        self.starts: Any = None  # ... and where each row's run starts
-        self.split: list[tuple[Any, Add]] | None = None
-        if not self.uniform and us.any():  # both arrays: one Add for each side
-            self.split = [
-                (np.flatnonzero(side), Add([recs[i] for i in np.flatnonzero(side)], (int(side.sum()),)))
-                for side in (us, ~us)
-            ]
-        elif _contiguous(rows):
-            self.start, self.stop = int(rows[0]), int(rows[0]) + len(rows)
+        self.index_arrays: list[Any] = []
+        if us.any() and not us.all():  # both arrays: one Add for each side
+            sides = [(np.flatnonzero(side), Add([recs[i] for i in np.flatnonzero(side)], (int(side.sum()),)))
+                     for side in (us, ~us)]
+            self.index_arrays = [a for index, add in sides for a in (index, *add.index_arrays)]
+
+            def into(GV: Any, GU: Any, part: Any, width: int) -> None:
+                for index, add in sides:
+                    add.into(GV, GU, part[index], width)
+
+            self.into = into
+        else:
+            self.into = self._into(bool(us.all()), rows)
+
+    def _into(self, uniform: bool, rows: Any) -> Any:
+        """into(GV, GU, part, width) for rows all in U (uniform) or all in V."""
+        pick = (lambda GV, GU: GU) if uniform else (lambda GV, GU: GV)
+        if _contiguous(rows):
+            a, b = int(rows[0]), int(rows[0]) + len(rows)
+
+            def add(buf: Any, part: Any) -> None:
+                buf[a:b] += part
         elif len(np.unique(rows)) == len(rows):
-            self.rows = rows
+            self.index_arrays = [rows]
+
+            def add(buf: Any, part: Any) -> None:
+                buf[rows] += part
         else:  # the same row more than once: sort, sum each run, add once per row
-            self.order = np.argsort(rows, kind="stable")
-            self.rows, self.starts = np.unique(rows[self.order], return_index=True)
+            order = np.argsort(rows, kind="stable")
+            once, starts = np.unique(rows[order], return_index=True)
+            self.index_arrays = [order, once, starts]
+
+            def add(buf: Any, part: Any) -> None:
+                buf[once] += np.add.reduceat(part[order], starts, axis=0)
+
+        def into(GV: Any, GU: Any, part: Any, width: int) -> None:
+            if uniform and width != 1:
+                part = part.sum(axis=1, keepdims=True)
+            add(pick(GV, GU), part)
+
+        return into
 
     def __call__(self, GV: Any, GU: Any, part: Any, width: int) -> None:
-        full = self.shape + (width,)
-        if getattr(part, "shape", None) != full:  # a rule may return a broadcastable result
-            part = np.broadcast_to(part, full)
-        part = part.reshape(self.size, width)
-        if self.split is not None:
-            for index, add in self.split:
-                add(GV, GU, part[index], width)
-            return
-        if self.uniform and width != 1:
-            part = part.sum(axis=1, keepdims=True)
-        buf = GU if self.uniform else GV
-        if self.start >= 0:
-            buf[self.start : self.stop] += part
-        elif self.order is None:
-            buf[self.rows] += part
-        else:
-            buf[self.rows] += np.add.reduceat(part[self.order], self.starts, axis=0)
+        try:  # the part as (rows, width): a view when the rule returned the full shape
+            part = part.reshape(self.size, width)
+        except (AttributeError, ValueError):  # a number, or a row meant to broadcast
+            part = np.broadcast_to(part, self.shape + (width,)).reshape(self.size, width)
+        self.into(GV, GU, part, width)
 
     @property
     def nbytes(self) -> int:
-        own = sum(a.nbytes for a in (self.rows, self.order, self.starts) if a is not None)
-        return own + sum(i.nbytes + a.nbytes for i, a in self.split or ())
+        return sum(a.nbytes for a in self.index_arrays)
 
 
 def _add_for(recs: list[Any], shape: tuple[int, ...]) -> Add | None:
