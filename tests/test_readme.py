@@ -46,3 +46,20 @@ def test_readme_anomaly_example_shows_the_real_output(tmp_path):
     from autograd import AnomalyError
 
     assert issubclass(AnomalyError, FloatingPointError)
+
+
+def test_readme_trace_example_shows_the_program_it_prints():
+    import numpy as np
+
+    from autograd import trace
+    from nn import MLP, losses
+
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    Y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    model = MLP(2, [16, 16, 1], activation="relu", seed=0)
+
+    def sample_loss(x, y):
+        return losses.hinge(model(x), y)
+
+    program = trace(sample_loss, X[0], Y[0])
+    assert str(program) in README
