@@ -29,6 +29,7 @@ def _pos(v):
 # name: (number of operands, how to apply it, whether it takes a constant)
 APPLY = {
     "add": (2, lambda a, b, c: a + b),
+    "sub": (2, lambda a, b, c: a - b),
     "mul": (2, lambda a, b, c: a * b),
     "div": (2, lambda a, b, c: a / _pos(b)),
     "pow": (2, lambda a, b, c: _pos(a) ** b),
