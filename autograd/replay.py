@@ -12,15 +12,15 @@ through the scalar rules, so the message is the scalar engine's plus the sample 
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .engine import format_call, parents_of
-from .ops import AFFINE, BINARY, DOT, DOT_CONST, NARY, NARY_CONST, UNARY, UNARY_CONST
+from . import replay_errors
+from .engine import parents_of
+from .ops import UNARY_CONST
 from .steps import LINEAR_OPS, Step, linear_key, linear_sides, make_step
 from .trace import TraceError
 from .value import Value
@@ -141,6 +141,37 @@ def _needed(recorded: list[Value], outputs: list[Value]) -> tuple[set[int], list
     return needed, params
 
 
+def batch_arrays(inputs: list[Example], args: Sequence[Any]) -> tuple[list[Any], int]:
+    """The batch arguments as float arrays (B, size); ValueError naming a bad shape."""
+    if len(args) != len(inputs):
+        raise TypeError(
+            f"the program takes {len(inputs)} batch argument(s) "
+            f"({', '.join(e.name for e in inputs)}), got {len(args)}"
+        )
+    arrays, sizes = [], set()
+    for example, arg in zip(inputs, args):
+        a = _number_array(f"argument {example.name}", arg)
+        if a.ndim == 0 or a.shape[1:] != example.shape:
+            raise ValueError(
+                f"argument {example.name}: expected a batch of shape "
+                f"{_batch_shape(example.shape)} (B samples of the traced shape "
+                f"{example.shape}), got shape {a.shape}"
+            )
+        a = a.reshape(a.shape[0], example.size)
+        if not np.isfinite(a).all():
+            bad = ~np.isfinite(a).all(axis=1)
+            raise ValueError(f"argument {example.name}: sample {int(np.argmax(bad))} is not finite")
+        arrays.append(a)
+        sizes.add(a.shape[0])
+    if len(sizes) > 1:
+        shown = ", ".join(f"{e.name}: {a.shape[0]}" for e, a in zip(inputs, arrays))
+        raise ValueError(f"the batch arguments have different batch sizes ({shown})")
+    batch = sizes.pop() if sizes else 1
+    if batch == 0:
+        raise ValueError("empty batch: every argument has 0 samples")
+    return arrays, batch
+
+
 def _parameter_order(
     params: list[Value], recs: dict[int, Rec], ordered: list[tuple[Any, list[Rec]]]
 ) -> list[Value]:
@@ -229,40 +260,10 @@ class Plan:
 
     # -- running -------------------------------------------------------------------
 
-    def batch(self, args: Sequence[Any]) -> tuple[list[Any], int]:
-        """The batch arguments as float arrays (B, size); ValueError naming a bad shape."""
-        if len(args) != len(self.inputs):
-            raise TypeError(
-                f"the program takes {len(self.inputs)} batch argument(s) "
-                f"({', '.join(e.name for e in self.inputs)}), got {len(args)}"
-            )
-        arrays, sizes = [], set()
-        for example, arg in zip(self.inputs, args):
-            a = _number_array(f"argument {example.name}", arg)
-            if a.ndim == 0 or a.shape[1:] != example.shape:
-                raise ValueError(
-                    f"argument {example.name}: expected a batch of shape "
-                    f"{_batch_shape(example.shape)} (B samples of the traced shape "
-                    f"{example.shape}), got shape {a.shape}"
-                )
-            a = a.reshape(a.shape[0], example.size)
-            if not np.isfinite(a).all():
-                bad = ~np.isfinite(a).all(axis=1)
-                raise ValueError(f"argument {example.name}: sample {int(np.argmax(bad))} is not finite")
-            arrays.append(a)
-            sizes.add(a.shape[0])
-        if len(sizes) > 1:
-            shown = ", ".join(f"{e.name}: {a.shape[0]}" for e, a in zip(self.inputs, arrays))
-            raise ValueError(f"the batch arguments have different batch sizes ({shown})")
-        batch = sizes.pop() if sizes else 1
-        if batch == 0:
-            raise ValueError("empty batch: every argument has 0 samples")
-        return arrays, batch
-
     def forward(self, args: Sequence[Any]) -> Run:
         """Every step's forward pass on the batch; FloatingPointError or the engine's error
         (with the sample index) when a result is not finite."""
-        arrays, batch = self.batch(args)
+        arrays, batch = batch_arrays(self.inputs, args)
         V = np.empty((self.n_v, batch))
         row = 0
         for a in arrays:
@@ -271,13 +272,13 @@ class Plan:
         U = np.empty((self.n_u, 1))
         U[: self.n_p, 0] = np.fromiter(map(_data_of, self.params), float, self.n_p)
         U[self.n_p : self.n_p + self.n_c, 0] = self.consts
-        self._check_parameters(U)
+        replay_errors.check_parameters(self, U)
         with np.errstate(all="ignore"):
             for step in self.steps:
                 step.forward(V, U)
         fixed = self.n_p + self.n_c
         if not (np.isfinite(V[self.n_in :]).all() and np.isfinite(U[fixed:]).all()):
-            self._forward_error(V, U)
+            replay_errors.forward_error(self, V, U)
         return Run(V, U, batch)
 
     def outputs(self, run: Run, single: bool) -> Any:
@@ -287,16 +288,16 @@ class Plan:
 
     def backward(self, run: Run, mean: bool) -> None:
         """The backward pass from the single output; adds each parameter's reduced gradient."""
-        GU = self._gradients(run)
+        GU = self.gradients(run)
         if GU is None:
-            self._backward_error(run)
+            replay_errors.backward_error(self, run)
         grads = GU[: self.n_p, 0]
         if mean:
             grads = grads / run.batch
         for p, g in zip(self.params, grads.tolist()):
             p.grad += g
 
-    def _gradients(self, run: Run) -> Any:
+    def gradients(self, run: Run) -> Any:
         """GU after the backward steps (its parameter rows hold the summed gradients),
         or None if a gradient is not finite."""
         V, U = run.V, run.U
@@ -311,85 +312,6 @@ class Plan:
                 step.backward(V, U, GV, GU)
         finite = np.isfinite(GV[self.n_in :]).all() and np.isfinite(GU).all()
         return GU if finite else None
-
-    # -- errors: the failing sample, re-run through the scalar rules ----------------
-
-    def _check_parameters(self, U: Any) -> None:
-        values = U[: self.n_p, 0]
-        if not np.isfinite(values).all():
-            i = int(np.argmax(~np.isfinite(values)))
-            p = self.params[i]
-            name = f" {p.label!r}" if p.label else ""
-            raise ValueError(f"parameter{name} ({i} of the program's) holds {p.data!r}")
-
-    def _forward_error(self, V: Any, U: Any) -> None:
-        bad = ~np.isfinite(V[self.n_in :]).all(axis=0)
-        sample = int(np.argmax(bad)) if bad.any() else 0
-        self.scalar_forward(self._leaf_values(V, U, sample), sample)
-        raise FloatingPointError(f"a result is not finite at sample {sample}")  # numpy alone
-
-    def _backward_error(self, run: Run) -> None:
-        """Find the first sample whose gradients alone are not finite (halving the batch),
-        and re-run it through the scalar rules for the engine's message."""
-        lo, hi = 0, run.batch
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self._gradients(Run(run.V[:, lo:mid], run.U, mid - lo)) is None:
-                hi = mid
-            elif self._gradients(Run(run.V[:, mid:hi], run.U, hi - mid)) is None:
-                lo = mid
-            else:  # each half is finite: their sum is what overflows
-                raise FloatingPointError(
-                    f"a parameter's gradient overflows when summed over samples {lo} to {hi - 1}"
-                )
-        values = self.scalar_forward(self._leaf_values(run.V, run.U, lo), lo)
-        self.scalar_backward(values, lo)
-        raise FloatingPointError(f"a gradient is not finite at sample {lo}")  # numpy alone
-
-    def _leaf_values(self, V: Any, U: Any, sample: int) -> dict[Rec, float]:
-        """One sample's inputs, parameters and constants as floats, by record."""
-        return {
-            rec: float(U[rec.row, 0] if rec.u else V[rec.row, sample])
-            for rec in self.records.values()
-            if rec.kind != OP
-        }
-
-    def scalar_forward(self, values: dict[Rec, float], sample: int) -> dict[Rec, float]:
-        """Re-run one sample through each op's forward rule on floats, in the engine's order;
-        raises the engine's error (or FloatingPointError) with the sample index."""
-        for rec in self.ops:
-            operands = [values[p] for p in rec.parents]
-            try:
-                out = _scalar_forward(rec, operands)
-            except (ArithmeticError, ValueError) as exc:
-                raise type(exc)(f"{_call(rec, operands)} at sample {sample}: {exc}") from None
-            if not math.isfinite(out):
-                raise FloatingPointError(f"{_call(rec, operands)} at sample {sample}: {_word(out)}")
-            values[rec] = out
-        return values
-
-    def scalar_backward(self, values: dict[Rec, float], sample: int) -> None:
-        """Re-run one sample's backward pass through each op's vjp rule on floats (nodes that
-        lead to a parameter only); raises the engine's error or FloatingPointError."""
-        grads = {self.outputs_recs[0]: 1.0}
-        for rec in reversed(self.ops):
-            g = grads.get(rec)
-            if g is None or not rec.grad:
-                continue
-            operands = [values[p] for p in rec.parents]
-            call = _call(rec, operands)
-            try:
-                parts = _scalar_vjp(rec, g, values[rec], operands)
-            except (ArithmeticError, ValueError) as exc:
-                raise type(exc)(f"backward of {call} at sample {sample}: {exc}") from None
-            for i, (parent, part) in enumerate(zip(rec.parents, parts)):
-                total = grads.get(parent, 0.0) + part
-                if parent.grad and not math.isfinite(total):
-                    raise FloatingPointError(
-                        f"backward of {call} at sample {sample}: the gradient of input {i} "
-                        f"{_word(total)}"
-                    )
-                grads[parent] = total
 
     # -- the listing ---------------------------------------------------------------
 
@@ -408,46 +330,6 @@ class Run:
     def __init__(self, V: Any, U: Any, batch: int) -> None:
         self.V, self.U, self.batch = V, U, batch
 
-
-def _word(x: float) -> str:
-    return "is NaN (not a number)" if math.isnan(x) else f"overflows to {x!r}"
-
-
-def _call(rec: Rec, operands: list[float]) -> str:
-    """`op(operands)` as the scalar engine's messages write it."""
-    shown = operands + [rec.const] if rec.op.kind == UNARY_CONST else operands  # type: ignore[union-attr]
-    return format_call(rec.op.name, shown)  # type: ignore[union-attr]
-
-
-def _scalar_forward(rec: Rec, xs: list[float]) -> float:
-    """One node's forward rule on floats, called as the engine calls it."""
-    op, kind = rec.op, rec.op.kind  # type: ignore[union-attr]
-    if kind == UNARY:
-        return op.forward(xs[0])  # type: ignore[union-attr]
-    if kind == UNARY_CONST:
-        return op.forward(xs[0], rec.const)  # type: ignore[union-attr]
-    if kind == BINARY:
-        return op.forward(xs[0], xs[1])  # type: ignore[union-attr]
-    if op is DOT:
-        return op.forward(xs[: len(xs) // 2], xs[len(xs) // 2 :])
-    if op is AFFINE:
-        n = len(xs) // 2
-        return op.forward(xs[:n], xs[n : 2 * n], xs[-1])
-    if op is DOT_CONST:
-        return op.forward(xs, rec.const)
-    return op.forward(iter(xs))  # type: ignore[union-attr]
-
-
-def _scalar_vjp(rec: Rec, g: float, out: float, xs: list[float]) -> Sequence[float]:
-    """One node's vjp rule on floats, called as the engine's float pass calls it."""
-    op, kind = rec.op, rec.op.kind  # type: ignore[union-attr]
-    if kind == UNARY:
-        return op.vjp(g, out, xs[0])  # type: ignore[union-attr]
-    if kind == UNARY_CONST:
-        return op.vjp(g, out, xs[0], rec.const)  # type: ignore[union-attr]
-    if kind == BINARY:
-        return op.vjp(g, out, xs[0], xs[1])  # type: ignore[union-attr]
-    if kind == NARY:
-        return op.vjp(g, out, xs)  # type: ignore[union-attr]
-    assert kind == NARY_CONST
-    return op.vjp(g, out, xs, rec.const)  # type: ignore[union-attr]
+    def samples(self, start: int, stop: int) -> Run:
+        """The same run restricted to samples start .. stop - 1 (a view)."""
+        return Run(self.V[:, start:stop], self.U, stop - start)
