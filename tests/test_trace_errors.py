@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from autograd import TraceError, Value, no_grad, trace
+from autograd import TraceError, Value, dot, no_grad, trace
 from nn import MLP
 
 HERE = __file__
@@ -240,3 +240,39 @@ def test_a_parameter_that_is_not_finite_is_named():
     w.data = math.inf
     with pytest.raises(ValueError, match="parameter 'w'.*inf"):
         program([1.0])
+
+
+def test_overflow_inside_a_matrix_product_or_a_constant_dot_names_the_node_and_sample():
+    w = [Value(10.0), Value(1.0)]
+    b = Value(0.0)
+
+    def neuron(x):
+        return (dot(w, x, bias=b)).tanh()  # an affine node: weights are parameters
+
+    with pytest.raises(FloatingPointError, match=r"^affine\(10.0, 1.0, 1e\+308, 0.0, … 5 operands\) at sample 2: overflows to inf$"):
+        trace(neuron, [0.0, 0.0])(np.array([[0.0, 0.0], [1.0, 1.0], [1e308, 0.0]]))
+    with pytest.raises(FloatingPointError, match=r"^dot_const\(1e\+300\) at sample 1: overflows to inf$"):
+        trace(lambda x: dot([x], [1e10]).tanh(), 1.0)(np.array([1.0, 1e300]))
+
+
+def test_a_parameter_only_node_that_fails_fails_at_sample_0():
+    w = Value(2.0)
+    program = trace(lambda x: w.log() + x, 1.0)  # w.log() does not depend on x: once per batch
+    w.data = -3.0
+    with pytest.raises(ValueError, match=r"^log\(-3.0\) at sample 0: math domain error$"):
+        program(np.ones(5))
+
+
+def test_per_sample_gradients_that_overflow_only_when_summed_over_the_batch():
+    w = Value(1.0)
+    program = trace(lambda x: w * x, 1.0)
+    program.backward(np.array([1e308]))  # one sample: finite
+    with pytest.raises(FloatingPointError, match="overflows when summed over samples 0 to 1"):
+        program.backward(np.array([1e308, 1e308]))
+
+
+def test_program_memory_counts_its_index_arrays():
+    params = [Value(0.1 * i) for i in range(6)]
+    scattered = trace(lambda x: dot(params[::2], [x, x, x]) + dot(params[::-2], [x, x, x]), 1.0)
+    assert scattered.nbytes > 0  # two gathers of three parameters each
+    assert isinstance(scattered.nbytes, int)
