@@ -13,6 +13,7 @@ through the scalar rules, so the message is the scalar engine's plus the sample 
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -219,6 +220,7 @@ class Plan:
             rec = recs[id(v)] = Rec(v, i, OP if v._op is not None else CONST, parents)
             (ops if parents else consts).append(rec)
         self.records = recs
+        self._buffers = threading.local()  # V and GV, reused by the calls of one thread
         self.ops = ops  # in creation order
         self.n_nodes = len(ops)
         groups: dict[tuple[Any, ...], list[Rec]] = {}
@@ -258,13 +260,22 @@ class Plan:
     def nbytes(self) -> int:
         return self.consts.nbytes + sum(step.nbytes for step in self.steps)
 
+    def _buffer(self, name: str, batch: int) -> Any:
+        """This thread's (rows of V, batch) array called `name`, kept from call to call:
+        a fresh large array costs a page fault per 4 kB page on first touch."""
+        buffers = self._buffers.__dict__
+        buf = buffers.get(name)
+        if buf is None or buf.shape[1] != batch:
+            buf = buffers[name] = np.empty((self.n_v, batch))
+        return buf
+
     # -- running -------------------------------------------------------------------
 
     def forward(self, args: Sequence[Any]) -> Run:
         """Every step's forward pass on the batch; FloatingPointError or the engine's error
         (with the sample index) when a result is not finite."""
         arrays, batch = batch_arrays(self.inputs, args)
-        V = np.empty((self.n_v, batch))
+        V = self._buffer("V", batch)
         row = 0
         for a in arrays:
             V[row : row + a.shape[1]] = a.T
@@ -301,7 +312,8 @@ class Plan:
         """GU after the backward steps (its parameter rows hold the summed gradients),
         or None if a gradient is not finite."""
         V, U = run.V, run.U
-        GV, GU = np.zeros_like(V), np.zeros_like(U)  # calloc: rows never touched cost nothing
+        GV, GU = self._buffer("GV", run.batch), np.zeros_like(U)
+        GV[self.n_in :] = 0.0  # the inputs' rows are scratch: nothing reads their gradients
         out = self.outputs_recs[0]
         if out.u:
             GU[out.row] += run.batch  # one seed of 1 per sample, summed

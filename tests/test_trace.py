@@ -293,3 +293,28 @@ def test_import_autograd_does_not_import_numpy():
     code = "import sys, autograd, nn; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_one_program_in_several_threads_at_once():
+    import threading
+
+    model = MLP(3, [8, 1], seed=4)
+    params = model.parameters()
+    program = trace(lambda x, y: losses.mse(model(x), y), [0.0] * 3, 0.0)
+    rng = np.random.default_rng(8)
+    batches = [(_batch(rng, n, (3,)), rng.uniform(-1, 1, n)) for n in (5, 7, 5, 9)]
+    want = [scalar_reference(lambda x, y: losses.mse(model(x), y), params, X, Y)[0] for X, Y in batches]
+    got: dict[int, list] = {}
+
+    def work(i):
+        X, Y = batches[i]
+        got[i] = [program(X, Y) for _ in range(50)]  # buffers are kept per thread
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, outs in got.items():
+        for out in outs:
+            assert_close(out, want[i])
