@@ -91,6 +91,11 @@ TRACES = [0]
 _TRACES_LOCK = threading.Lock()
 
 
+class TraceError(TypeError):
+    """A function that cannot be traced: it branches on traced data, reads a traced number,
+    or uses a Value computed outside it."""
+
+
 @contextlib.contextmanager
 def tracing(recording: Any) -> Iterator[None]:
     """Make `recording` the one this context's Values report to (see TRACING)."""

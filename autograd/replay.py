@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 
 from . import replay_errors
-from .engine import parents_of
+from .engine import TraceError, parents_of
 from .ops import UNARY_CONST
 from .steps import LINEAR_OPS, Step, linear_key, linear_sides, make_step
-from .trace import TraceError
 from .value import Value
 
 _data_of = operator.attrgetter("data")

@@ -20,15 +20,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .engine import MODE, tracing, using_mode
+from .engine import MODE, TraceError, tracing, using_mode
 from .value import Value
 
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-class TraceError(TypeError):
-    """A function that cannot be traced: it branches on traced data, reads a traced number,
-    or uses a Value computed outside it."""
 
 
 def _user_line() -> str:
