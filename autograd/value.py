@@ -75,54 +75,11 @@ def _fail(op: Op, exc: Exception, *operands: Any) -> Exception:
     return type(exc)(f"{format_call(op.name, operands)}: {exc}")
 
 
-class Value:
-    """A scalar node of a computational graph: its data, its gradient and how it was made.
+class _Numbers:
+    """A Value and plain numbers: explicit conversions, and comparisons of data."""
 
-    Args:
-        data: an int or float (numpy scalars are accepted and converted).
-        label: an optional name, shown when the graph is drawn.
-    """
-
-    # _op, _x, _y: the primitive and its inputs (see autograd.engine); _scope: nn module
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_scope")
-    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
-
+    __slots__ = ()
     data: float
-    grad: Any  # float; a Value only inside a create_graph pass
-    label: str
-
-    def __init__(self, data: Number, label: str = "") -> None:
-        if type(data) is not float:  # the checks cost little on the common path: a float
-            data = _leaf_data(data)
-        if type(label) is not str and not isinstance(label, str):
-            raise TypeError(f"Value(label): expected a str, got {type(label).__name__}")
-        self.data = data
-        self.grad = 0.0
-        self.label = label
-        self._op: Op | None = None
-        self._x: Any = None
-        self._y: Any = None
-        self._scope: Any = None
-        if OPEN_MODES[0]:  # some block changed how nodes are recorded
-            mode = MODE.get()
-            if mode is not None:
-                mode.adopt(self)
-
-    # -- read-only structure ------------------------------------------------
-
-    @property
-    def op(self) -> str:
-        """The name of the primitive that made this Value ("" for a leaf)."""
-        return "" if self._op is None else self._op.name
-
-    @property
-    def parents(self) -> tuple[Value, ...]:
-        """The Values this one was computed from, in argument order."""
-        return parents_of(self)
-
-    def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # -- numbers out: explicit only -----------------------------------------------
     # float(v) would let math.exp(v) quietly return a float and cut v out of the graph
@@ -153,58 +110,6 @@ class Value:
         """`f"{v:.3f}"` formats `data`; `f"{v}"` is the repr."""
         return format(self.data, spec) if spec else repr(self)
 
-    # -- arithmetic -------------------------------------------------------------
-
-    def __add__(self, other: Operand) -> Value:
-        if type(other) is Value:
-            return _binary(ops.ADD, self, other)
-        return _with_const(ops.ADD_CONST, self, other)
-
-    def __radd__(self, other: Number) -> Value:
-        return _with_const(ops.ADD_CONST, self, other)
-
-    def __mul__(self, other: Operand) -> Value:
-        if type(other) is Value:
-            return _binary(ops.MUL, self, other)
-        return _with_const(ops.MUL_CONST, self, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        return _with_const(ops.MUL_CONST, self, other)
-
-    def __truediv__(self, other: Operand) -> Value:
-        if type(other) is Value:
-            return _binary(ops.DIV, self, other)
-        return _with_const(ops.DIV_CONST, self, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        return _with_const(ops.RDIV_CONST, self, other)
-
-    def __pow__(self, other: Operand) -> Value:
-        if type(other) is Value:
-            return _binary(ops.POW, self, other)
-        return _with_const(ops.POW_CONST, self, other)
-
-    def __rpow__(self, other: Number) -> Value:
-        return _with_const(ops.RPOW_CONST, self, other)
-
-    def __neg__(self) -> Value:  # -x = x * -1
-        return _with_const(ops.MUL_CONST, self, -1.0)
-
-    def __sub__(self, other: Operand) -> Value:  # a primitive: one node, not x + (-y)
-        if type(other) is Value:
-            return _binary(ops.SUB, self, other)
-        return _with_const(ops.ADD_CONST, self, -_as_float(other, "-"))
-
-    def __rsub__(self, other: Number) -> Value:  # c - x = (-x) + c
-        return (-self) + _as_float(other, "-")
-
-    def __abs__(self) -> Value:
-        return _unary(ops.ABS, self)
-
-    def abs(self) -> Value:
-        """|x| (the same as `abs(x)`)."""
-        return _unary(ops.ABS, self)
-
     # Comparisons look at data; == stays identity so Values can be dict keys. While a
     # function is being traced they refuse: the branch taken would be this sample's alone.
     # Outside a trace the check is one list lookup; with a Value operand read inline, a
@@ -229,9 +134,15 @@ class Value:
             TRACING.get().refuse("a comparison v >= ...")
         return self.data >= (other.data if type(other) is Value else _data(other))
 
-    __hash__ = object.__hash__
 
-    # -- functions and activations ------------------------------------------
+class _Functions:
+    """The functions of one Value, each one row of the primitive table (autograd.ops)."""
+
+    __slots__ = ()
+
+    def abs(self) -> Value:
+        """|x| (the same as `abs(x)`)."""
+        return _unary(ops.ABS, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -284,6 +195,109 @@ class Value:
     def step(self) -> Value:
         """Threshold unit: 1 if x > 0 else 0, with zero gradient everywhere."""
         return _unary(ops.STEP, self)
+
+
+class Value(_Functions, _Numbers):
+    """A scalar node of a computational graph: its data, its gradient and how it was made.
+
+    Its functions (`exp`, `tanh`, `relu`, ...) come from `_Functions`, its conversions and
+    comparisons from `_Numbers`; the operators, structure, backward and copies are here.
+
+    Args:
+        data: an int or float (numpy scalars are accepted and converted).
+        label: an optional name, shown when the graph is drawn.
+    """
+
+    # _op, _x, _y: the primitive and its inputs (see autograd.engine); _scope: nn module
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_scope")
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+    data: float
+    grad: Any  # float; a Value only inside a create_graph pass
+    label: str
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if type(data) is not float:  # the checks cost little on the common path: a float
+            data = _leaf_data(data)
+        if type(label) is not str and not isinstance(label, str):
+            raise TypeError(f"Value(label): expected a str, got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self._x: Any = None
+        self._y: Any = None
+        self._scope: Any = None
+        if OPEN_MODES[0]:  # some block changed how nodes are recorded
+            mode = MODE.get()
+            if mode is not None:
+                mode.adopt(self)
+
+    # -- read-only structure ------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the primitive that made this Value ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in argument order."""
+        return parents_of(self)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    # -- arithmetic -------------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.ADD, self, other)
+        return _with_const(ops.ADD_CONST, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _with_const(ops.ADD_CONST, self, other)
+
+    def __mul__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.MUL, self, other)
+        return _with_const(ops.MUL_CONST, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _with_const(ops.MUL_CONST, self, other)
+
+    def __truediv__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.DIV, self, other)
+        return _with_const(ops.DIV_CONST, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _with_const(ops.RDIV_CONST, self, other)
+
+    def __pow__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.POW, self, other)
+        return _with_const(ops.POW_CONST, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        return _with_const(ops.RPOW_CONST, self, other)
+
+    def __neg__(self) -> Value:  # -x = x * -1
+        return _with_const(ops.MUL_CONST, self, -1.0)
+
+    def __sub__(self, other: Operand) -> Value:  # a primitive: one node, not x + (-y)
+        if type(other) is Value:
+            return _binary(ops.SUB, self, other)
+        return _with_const(ops.ADD_CONST, self, -_as_float(other, "-"))
+
+    def __rsub__(self, other: Number) -> Value:  # c - x = (-x) + c
+        return (-self) + _as_float(other, "-")
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    __hash__ = object.__hash__
 
     # -- gradients ----------------------------------------------------------------
 
@@ -345,7 +359,7 @@ def _node(data: float, op: Op, x: Any, y: Any = None) -> Value:
 # of a forward pass, and the call costs about 15% of it (see benchmarks/).
 
 
-def _unary(op: Op, x: Value) -> Value:
+def _unary(op: Op, x: Any) -> Value:  # x: a Value (Any: the mixins call it too)
     try:
         data = op.forward(x.data)
     except (ArithmeticError, ValueError) as exc:
@@ -385,7 +399,7 @@ def _binary(op: Op, x: Value, y: Value) -> Value:
     return out
 
 
-def _with_const(op: Op, x: Value, c: Any) -> Any:
+def _with_const(op: Op, x: Any, c: Any) -> Any:
     """`x op c` with the plain number c folded into the node."""
     if type(c) is not float:
         if not _is_number(c):
