@@ -11,8 +11,9 @@ if not (hasattr(autograd, "Value") and hasattr(autograd, "gmath")):
         "uninstall the other one (pip uninstall autograd) or use a separate virtualenv."
     )
 
-from . import losses, optim  # noqa: E402
+# nn.onnx imports the onnx package only when it exports
+from . import losses, onnx, optim  # noqa: E402
 from .layers import MLP, Layer, Neuron  # noqa: E402
 from .module import Module, load  # noqa: E402
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "load"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "onnx", "load"]
