@@ -289,8 +289,16 @@ def test_readme_onnx_example_runs(tmp_path):
     readme = (ROOT / "README.md").read_text()
     section = readme.split("### Exporting to ONNX", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    setup = "from nn import MLP\nmodel = MLP(2, [16, 16, 1], activation='relu', seed=0)\n"
-    check = "\nassert abs(scores[0] - model([0.5, -0.2]).data) < 1e-12\n"
+    setup = (
+        "from nn import MLP\n"
+        "X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]\n"
+        "model = MLP(3, [4, 4, 1], seed=0)\n"
+    )
+    check = (
+        "\nassert scores.shape == (4,)\n"
+        "for s, x in zip(scores, X):\n"
+        "    assert abs(s - model(x).data) <= 1e-12, (s, model(x).data)\n"
+    )
     result = subprocess.run(
         [sys.executable, "-"], input=setup + code + check, cwd=tmp_path,
         capture_output=True, text=True, timeout=60,
