@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
 .PHONY: setup graphviz test demo lint bench lab exercises clean chromium test-browser
+.PHONY: test-all dist
 
 setup: $(STAMP) graphviz
 
@@ -21,6 +22,19 @@ graphviz:
 
 test: setup
 	$(PY) -m pytest
+
+# The suite on every supported Python (noxfile.py: 3.11, 3.12, 3.13), each in its own
+# virtualenv under .nox/; a Python that is not installed is skipped with a message.
+test-all: setup
+	$(VENV)/bin/nox --no-error-on-missing-interpreters
+
+# An sdist and a wheel in dist/, checked by twine and by scripts/check_dist.py (the
+# wheel has every module, the sdist every picture the README shows).
+dist: setup
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) scripts/check_dist.py dist
 
 demo: setup
 	$(PY) -m nn.demo
@@ -61,8 +75,10 @@ $(BENCH_STAMP): pyproject.toml | $(STAMP)
 # (apt-get, when missing) and selenium (the `browser` extra, into .venv on first use).
 BROWSER_STAMP := $(VENV)/.installed-browser
 
+# Its own pytest options: pyproject's addopts run the notebooks through nbmake, which
+# has nothing to do here (and would print its banner).
 test-browser: setup $(BROWSER_STAMP) chromium
-	$(PY) -m pytest tests_browser
+	$(PY) -m pytest -p no:nbmake -o addopts=-ra tests_browser
 
 $(BROWSER_STAMP): pyproject.toml | $(STAMP)
 	$(PY) -m pip install --quiet -e '.[browser]'
@@ -72,4 +88,4 @@ chromium:
 	@sh scripts/ensure-chromium.sh
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache .ruff_cache .nox build dist

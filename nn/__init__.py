@@ -11,11 +11,12 @@ if not (hasattr(autograd, "Value") and hasattr(autograd, "gmath")):
         "uninstall the other one (pip uninstall autograd) or use a separate virtualenv."
     )
 
-from . import losses, optim  # noqa: E402
+# nn.onnx imports the onnx package only when it exports
+from . import losses, onnx, optim  # noqa: E402
 from .data import DataLoader, one_hot  # noqa: E402
 from .layers import MLP, Layer, Neuron  # noqa: E402
 from .module import Module, load  # noqa: E402
 from .train import fit, predict  # noqa: E402
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "load", "DataLoader",
+__all__ = ["Module", "Neuron", "Layer", "MLP", "losses", "optim", "onnx", "load", "DataLoader",
            "one_hot", "fit", "predict"]

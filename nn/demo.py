@@ -1,22 +1,23 @@
-"""Train an MLP on two moons and draw what it learned: `python -m nn.demo [--steps N] [--seed S] [--out DIR]`.
+"""Train an MLP on two moons and draw what it learned: `python -m nn.demo`.
 
 MLP(2, [16, 16, 1]) with ReLU hidden layers, hinge loss plus L2, SGD with momentum,
 on scikit-learn's two moons (100 points, noise 0.1). Writes to `out/` the decision
-boundary (PNG) and, when graphviz is available, the graph of one neuron on one sample
-and the whole network's graph on one sample collapsed to layers (SVG).
+boundary (PNG), the graph of one neuron on one sample and the whole network's graph on
+one sample collapsed to layers (SVG). Needs the `demo` extra: tqdm, matplotlib, scikit-learn.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import math
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
-import autograd
-from autograd import Value, dot, no_grad, trace
+from autograd import Value, dot, draw_dot, no_grad, trace
 
 from .layers import MLP
 from .losses import hinge
@@ -24,8 +25,19 @@ from .optim import SGD
 
 L2 = 1e-4  # weight of the L2 penalty sum(p^2), which keeps the margin smooth
 
+# The demo extra's packages: import name -> the name pip installs it by.
+DEMO_PACKAGES = {"tqdm": "tqdm", "matplotlib": "matplotlib", "sklearn": "scikit-learn"}
+EXTRA_HINT = "pip install 'graphgrad[demo]'"
 
-def make_moons(seed: int, n: int = 100, noise: float = 0.1) -> tuple[list[list[float]], list[float]]:
+
+def missing_packages() -> list[str]:
+    """The demo extra's packages that are not installed, by their pip names."""
+    return [pip for mod, pip in DEMO_PACKAGES.items() if importlib.util.find_spec(mod) is None]
+
+
+def make_moons(
+    seed: int, n: int = 100, noise: float = 0.1
+) -> tuple[list[list[float]], list[float]]:
     """Two interleaving half circles from scikit-learn, labels as -1.0 / +1.0."""
     from sklearn.datasets import make_moons as sk_make_moons  # slow import: only when used
 
@@ -42,6 +54,49 @@ def accuracy(scores: Sequence[Value | float], labels: Sequence[float]) -> float:
     return sum((_number(s) > 0) == (t > 0) for s, t in zip(scores, labels)) / len(labels)
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+class Progress:
+    """Training progress: a tqdm bar on a terminal, a few plain lines anywhere else.
+
+    A bar redraws itself with carriage returns, which a log file or CI output keeps
+    as one more line per redraw; written to a file or pipe, progress is instead
+    `lines` plain lines, evenly spaced over the run.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None, lines: int = 4) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.total = total
+        self.done = 0
+        self.bar: Any = None
+        if _isatty(self.stream):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="training", unit="step", file=self.stream)
+        # the steps after which a plain line is printed, e.g. 25, 50, 75, 100 of 100
+        self._marks = {math.ceil(total * k / lines) for k in range(1, lines + 1)}
+
+    def update(self, loss: float, acc: float) -> None:
+        """One more step done, with its loss and accuracy."""
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}", refresh=False)
+            self.bar.update(1)
+        elif self.done in self._marks:
+            line = f"step {self.done}/{self.total}, loss {loss:.4f}, accuracy {acc:.0%}"
+            print(f"training: {line}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """End the bar (a no-op for plain lines)."""
+        if self.bar is not None:
+            self.bar.close()
+
+
 def train(
     model: MLP,
     X: list[list[float]],
@@ -50,13 +105,11 @@ def train(
     progress: bool = True,
 ) -> tuple[float, float]:
     """Full-batch training for `steps` steps; returns the final (loss, accuracy)."""
-    from tqdm import tqdm
-
     params = model.parameters()
     opt = SGD(params, lr=0.1, momentum=0.9)
     loss = acc = float("nan")
-    bar = tqdm(range(steps), desc="training", unit="step", disable=not progress)
-    for _ in bar:
+    report = Progress(steps) if progress else None
+    for _ in range(steps):
         scores = [model(x) for x in X]
         # hinge: mean(max(0, 1 - y * score)); L2 as one dot node: sum(p * p)
         total = hinge(scores, y) + L2 * dot(params, params)
@@ -64,7 +117,10 @@ def train(
         total.backward()
         opt.step()
         loss, acc = total.data, accuracy(scores, y)
-        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}")
+        if report is not None:
+            report.update(loss, acc)
+    if report is not None:
+        report.close()
     with no_grad():  # the accuracy of the trained weights, after the last step
         acc = accuracy([model(x) for x in X], y)
     return loss, acc
@@ -103,26 +159,20 @@ def plot_decision_boundary(model: MLP, X: list[list[float]], y: list[float], pat
 def draw_graphs(model: MLP, x: list[float], out: str) -> list[str]:
     """Write the graph of one neuron, and of the whole MLP collapsed to layers, on sample `x`.
 
-    Returns the paths written; prints a one-line note if it has to skip the drawings.
+    Each drawing shows the gradients of one backward pass from zero, so every number
+    on it follows from the chain rule alone. Returns the paths written; prints a
+    one-line note if the drawings fail (Graphviz's `dot` program missing, for instance).
     """
-    draw_dot = getattr(autograd, "draw_dot", None)
-    if draw_dot is None:
-        print("note: autograd.draw_dot is not available: skipping the SVG graphs")
-        return []
     inputs = [Value(v, label=f"x{i}") for i, v in enumerate(x)]
     written = []
     try:
-        # backward first, so that the drawings show gradients as well as values
         neuron_out = model.layers[0].neurons[0](inputs)
-        neuron_out.backward()
+        _backward_from_zero(model, inputs, neuron_out)
         path = os.path.join(out, "neuron_graph.svg")
         _write_svg(draw_dot(neuron_out), path)
         written.append(path)
-        model.zero_grad()
-        for v in inputs:
-            v.grad = 0.0
         score = model(inputs)
-        score.backward()
+        _backward_from_zero(model, inputs, score)
         # the MLP is module depth 0, its layers depth 1: one box per layer
         path = os.path.join(out, "mlp_graph.svg")
         _write_svg(draw_dot(score, collapse_depth=1), path)
@@ -130,6 +180,14 @@ def draw_graphs(model: MLP, x: list[float], out: str) -> list[str]:
     except Exception as exc:  # Graphviz's `dot` program missing, for instance: go on
         print(f"note: could not draw the graphs ({type(exc).__name__}: {exc})")
     return written
+
+
+def _backward_from_zero(model: MLP, inputs: list[Value], root: Value) -> None:
+    """`root.backward()` after zeroing the gradients left over from training."""
+    model.zero_grad()
+    for v in inputs:
+        v.grad = 0.0
+    root.backward()
 
 
 def _write_svg(graph: Any, path: str) -> None:
@@ -146,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error("--steps must be >= 0")
+    missing = missing_packages()
+    if missing:
+        print(f"python -m nn.demo needs the demo extra (missing: {', '.join(missing)}): "
+              f"{EXTRA_HINT}", file=sys.stderr)
+        return 2
 
     start = time.perf_counter()
     X, y = make_moons(args.seed)

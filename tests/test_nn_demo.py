@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import autograd
+from autograd import Value, gradients, topological_order
 from nn import MLP, demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +44,9 @@ def test_demo_runs_as_a_module_with_its_flags(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert 0.0 <= _accuracy(result.stdout) <= 100.0
-    assert "training" in result.stderr  # the tqdm bar
+    # stderr is a pipe, not a terminal: plain progress lines, no bar redrawn with \r
+    assert "training: step 2/2, loss " in result.stderr
+    assert "\r" not in result.stderr
     assert (out / "decision_boundary.png").read_bytes()[:8] == PNG_MAGIC
 
 
@@ -73,7 +77,7 @@ def test_draw_graphs_uses_draw_dot_and_collapses_the_mlp_to_layers(tmp_path, mon
         calls.append((root, collapse_depth))
         return _FakeGraph()
 
-    monkeypatch.setattr(autograd, "draw_dot", draw_dot, raising=False)
+    monkeypatch.setattr(demo, "draw_dot", draw_dot)
     model = MLP(2, [3, 1], activation="relu", seed=0)
     written = demo.draw_graphs(model, [0.5, -0.5], str(tmp_path))
     assert [Path(p).name for p in written] == ["neuron_graph.svg", "mlp_graph.svg"]
@@ -85,16 +89,43 @@ def test_draw_graphs_uses_draw_dot_and_collapses_the_mlp_to_layers(tmp_path, mon
     assert (tmp_path / "mlp_graph.svg").read_bytes() == b"<svg/>"
 
 
-def test_draw_graphs_skips_with_a_note_without_draw_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.delattr(autograd, "draw_dot", raising=False)
-    assert demo.draw_graphs(MLP(2, [1], seed=0), [0.0, 0.0], str(tmp_path)) == []
-    assert "skipping" in capsys.readouterr().out
-    assert os.listdir(tmp_path) == []
+def _grads_when_drawn(monkeypatch) -> list[dict]:
+    """Patch demo.draw_dot to record {node: grad} of every node of each graph it draws."""
+    drawn = []
+
+    def draw_dot(root, rankdir="LR", *, collapse_depth=None):
+        drawn.append({node: node.grad for node in topological_order(root)})
+        return _FakeGraph()
+
+    monkeypatch.setattr(demo, "draw_dot", draw_dot)
+    return drawn
+
+
+def test_draw_graphs_shows_the_gradients_of_one_backward_from_zero(tmp_path, monkeypatch):
+    drawn = _grads_when_drawn(monkeypatch)
+    model = MLP(2, [3, 1], activation="relu", seed=0)
+    model.layers[0].neurons[0].b.data = 0.25  # so the neuron is active on the sample
+    for p in model.parameters():
+        p.grad = 0.5  # as training leaves them
+    demo.draw_graphs(model, [0.5, -0.5], str(tmp_path))
+    neuron_grads, mlp_grads = drawn
+    neuron = model.layers[0].neurons[0]
+    leaves = [*neuron.w, neuron.b]
+    by_label = {node.label: node for node in neuron_grads}
+    inputs = [by_label["x0"], by_label["x1"]]
+    # the same neuron on fresh inputs: d out / d leaf from one pass, no .grad involved
+    fresh = [Value(0.5), Value(-0.5)]
+    want = gradients(neuron(fresh), [*leaves, *fresh])
+    assert [neuron_grads[v] for v in [*leaves, *inputs]] == list(want)
+    assert neuron_grads[neuron.b] == 1.0  # relu active: d out / d b = 1, not 1.5
+    score_params = model.parameters()
+    want = gradients(model(fresh), score_params)
+    assert [mlp_grads[p] for p in score_params if p in mlp_grads] == [
+        g for p, g in zip(score_params, want) if p in mlp_grads
+    ]
 
 
 def test_draw_graphs_with_the_real_draw_dot(tmp_path):
-    if getattr(autograd, "draw_dot", None) is None:
-        pytest.skip("autograd.draw_dot is not available")
     model = MLP(2, [3, 1], activation="relu", seed=0)
     written = demo.draw_graphs(model, [0.5, -0.5], str(tmp_path))
     assert [Path(p).name for p in written] == ["neuron_graph.svg", "mlp_graph.svg"]
@@ -115,3 +146,62 @@ def test_readme_neural_networks_example_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     assert float(result.stdout) < 0.05  # the four points are learned
     assert (tmp_path / "model.json").exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_prints_a_few_plain_lines_on_a_non_terminal():
+    stream = io.StringIO()
+    progress = demo.Progress(100, stream=stream)
+    for step in range(100):
+        progress.update(loss=1.0 / (step + 1), acc=step / 100)
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "training: step 25/100, loss 0.0400, accuracy 24%",
+        "training: step 50/100, loss 0.0200, accuracy 49%",
+        "training: step 75/100, loss 0.0133, accuracy 74%",
+        "training: step 100/100, loss 0.0100, accuracy 99%",
+    ]
+    assert "\r" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("total, printed", [(0, []), (1, [1]), (3, [1, 2, 3]), (10, [3, 5, 8, 10])])
+def test_progress_lines_are_spread_over_the_run_and_end_at_the_last_step(total, printed):
+    stream = io.StringIO()
+    progress = demo.Progress(total, stream=stream)
+    for _ in range(total):
+        progress.update(loss=0.0, acc=1.0)
+    steps = [int(re.match(r"training: step (\d+)/", line).group(1))
+             for line in stream.getvalue().splitlines()]
+    assert steps == printed
+
+
+def test_progress_draws_a_tqdm_bar_on_a_terminal():
+    stream = _Terminal()
+    progress = demo.Progress(5, stream=stream)
+    for _ in range(5):
+        progress.update(loss=0.5, acc=1.0)
+    progress.close()
+    text = stream.getvalue()
+    assert "\r" in text and "training: 100%" in text and "5/5" in text
+    assert "training: step" not in text
+
+
+def test_demo_without_its_extra_names_it_and_exits_2(monkeypatch, capsys, tmp_path):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec",
+        lambda name, *a: None if name == "sklearn" else real_find_spec(name, *a),
+    )
+    assert demo.main(["--out", str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "python -m nn.demo needs the demo extra (missing: scikit-learn): "
+        "pip install 'graphgrad[demo]'\n"
+    )
+    assert not (tmp_path / "out").exists()
