@@ -89,24 +89,28 @@ def write_model(
         raise TypeError(f"save: {module}.config() must hold JSON values only: {exc}") from None
     except ValueError as exc:  # a NaN in the config, or a list that contains itself
         raise ValueError(f"save: {module}.config() must hold JSON values only: {exc}") from None
-    _replace_atomically(path, text + "\n")
+    write_atomically(path, (text + "\n").encode("utf-8"))
 
 
-def _write(f: IO[str], text: str) -> None:
+def _write(f: IO[bytes], data: bytes) -> None:
     """Write the file's contents (a separate function so tests can make it fail midway)."""
-    f.write(text)
+    f.write(data)
 
 
-def _replace_atomically(path: str | PathLike[str], text: str) -> None:
-    """Write `text` to a new file in `path`'s folder, flush it to disk, rename it over `path`."""
+def write_atomically(path: str | PathLike[str], data: bytes) -> None:
+    """Write `data` to a new file in `path`'s folder, flush it to disk, rename it over `path`.
+
+    Readers see the old file or the new one, never half of one; on any error the
+    temporary file is removed and the old file is left as it was.
+    """
     target = os.fspath(path)
     folder, base = os.path.split(os.path.abspath(target))
     # Same folder, so os.replace is a rename on one file system (atomic), never a copy.
     tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            _write(f, text)
+        with os.fdopen(fd, "wb") as f:
+            _write(f, data)
             f.flush()
             os.fsync(f.fileno())  # the data is on disk before the name points at it
         os.replace(tmp, target)

@@ -12,10 +12,8 @@ engine raises (log or sqrt of a negative number) onnxruntime returns NaN.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import os
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -23,6 +21,7 @@ from typing import Any
 
 from autograd import Value
 
+from .io import write_atomically
 from .layers import MLP, Layer, Neuron
 
 OPSET = 17  # ONNX operator set the graph is written against (onnxruntime >= 1.13 runs it)
@@ -269,22 +268,6 @@ def export(model: MLP | Layer | Neuron, path: str | PathLike[str]) -> None:
     for a Neuron or an MLP ending in one output, else [batch, nout].
     """
     target = os.fspath(path)
-    _write_atomically(target, build(model).SerializeToString())
+    write_atomically(target, build(model).SerializeToString())
 
 
-def _write_atomically(target: str, data: bytes) -> None:
-    """Write `data` to a new file in `target`'s folder, then rename it over `target`."""
-    folder, base = os.path.split(os.path.abspath(target))
-    # same folder: os.replace is then a rename within one file system, which is atomic
-    tmp = os.path.join(folder, f".{base}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

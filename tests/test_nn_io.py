@@ -215,8 +215,8 @@ def test_interrupted_save_leaves_the_previous_file_readable(tmp_path, monkeypatc
     old = MLP(2, [4, 1], activation="relu", seed=0)
     path = _saved(tmp_path, old)
 
-    def write_half_then_fail(f, text):
-        f.write(text[: len(text) // 2])
+    def write_half_then_fail(f, data):
+        f.write(data[: len(data) // 2])
         raise OSError("disk full")
 
     monkeypatch.setattr(nn.io, "_write", write_half_then_fail)
