@@ -270,9 +270,10 @@ class Plan:
 
     # -- running -------------------------------------------------------------------
 
-    def forward(self, args: Sequence[Any]) -> Run:
-        """Every step's forward pass on the batch; FloatingPointError or the engine's error
-        (with the sample index) when a result is not finite."""
+    def forward(self, args: Sequence[Any], theta: Any = None) -> Run:
+        """Every step's forward pass on the batch, with the parameters' numbers `theta` (in
+        `params` order) or, by default, the Values' own; FloatingPointError or the engine's
+        error (with the sample index) when a result is not finite."""
         arrays, batch = batch_arrays(self.inputs, args)
         V = self._buffer("V", batch)
         row = 0
@@ -280,7 +281,10 @@ class Plan:
             V[row : row + a.shape[1]] = a.T
             row += a.shape[1]
         U = np.empty((self.n_u, 1))
-        U[: self.n_p, 0] = np.fromiter(map(_data_of, self.params), float, self.n_p)
+        if theta is None:
+            U[: self.n_p, 0] = np.fromiter(map(_data_of, self.params), float, self.n_p)
+        else:
+            U[: self.n_p, 0] = theta
         U[self.n_p : self.n_p + self.n_c, 0] = self.consts
         replay_errors.check_parameters(self, U)
         with np.errstate(all="ignore"):
@@ -298,14 +302,17 @@ class Plan:
 
     def backward(self, run: Run, mean: bool) -> None:
         """The backward pass from the single output; adds each parameter's reduced gradient."""
+        for p, g in zip(self.params, self.gradient(run, mean).data):  # a memoryview: floats
+            p.grad += g
+
+    def gradient(self, run: Run, mean: bool) -> Any:
+        """The backward pass from the single output: the parameters' gradients summed over
+        the batch (or their mean), as a new array in `params` order."""
         GU = self.gradients(run)
         if GU is None:
             replay_errors.backward_error(self, run)
         grads = GU[: self.n_p, 0]
-        if mean:
-            grads = grads / run.batch
-        for p, g in zip(self.params, grads.tolist()):
-            p.grad += g
+        return grads / run.batch if mean else grads.copy()
 
     def gradients(self, run: Run) -> Any:
         """GU after the backward steps (its parameter rows hold the summed gradients),

@@ -30,7 +30,7 @@ def check_parameters(plan: Plan, U: Any) -> None:
         i = int(np.argmax(~np.isfinite(values)))
         p = plan.params[i]
         name = f" {p.label!r}" if p.label else ""
-        raise ValueError(f"parameter{name} ({i} of the program's) holds {p.data!r}")
+        raise ValueError(f"parameter{name} ({i} of the program's) holds {float(values[i])!r}")
 
 
 def forward_error(plan: Plan, V: Any, U: Any) -> None:

@@ -113,6 +113,22 @@ def trace(f: Callable[..., Any], *example_args: Any) -> Program:
     return Program(getattr(f, "__name__", "f"), plan, single)
 
 
+def _flat_parameters(theta: Any, n: int) -> Any:
+    """`theta` as a float array of shape (n,): TypeError for non-numbers, ValueError for
+    another shape (a parameter that is not finite is refused by the forward pass)."""
+    import numpy as np
+
+    a = np.asarray(theta)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"Program.value_and_grad: theta must be an array of numbers, got {a.dtype}")
+    if a.shape != (n,):
+        raise ValueError(
+            f"Program.value_and_grad: theta must have shape ({n},), one number per parameter "
+            f"in program.parameters order, got {a.shape}"
+        )
+    return a
+
+
 class Program:
     """A traced one-sample function that runs on batches: `program(*batch)` for the outputs,
     `program.backward(*batch)` to add the batch's gradient to every parameter's `.grad`.
@@ -147,16 +163,37 @@ class Program:
         `reduce="mean"` adds the mean over the samples of what `backward()` on each sample
         would add, `"sum"` their sum. Returns the outputs, as calling the program does.
         """
-        if reduce not in ("mean", "sum"):
-            raise ValueError(f"Program.backward: reduce must be 'mean' or 'sum', got {reduce!r}")
-        if not self._single:
-            n = len(self._plan.outputs_recs)
-            raise ValueError(
-                f"Program.backward: needs a function with one output; {self.name} returns {n}"
-            )
+        self._check_backward("Program.backward", reduce)
         run = self._plan.forward(batch_args)
         self._plan.backward(run, reduce == "mean")
         return self._plan.outputs(run, True)
+
+    def parameter_values(self) -> Any:
+        """The parameters' numbers now, as a new float array in `parameters` order."""
+        import numpy as np
+
+        return np.array([p.data for p in self._plan.params], dtype=float)
+
+    def value_and_grad(self, theta: Any, *batch_args: Any, reduce: str = "mean") -> tuple[Any, Any]:
+        """(outputs, gradient) on the batch with the parameters' numbers taken from `theta`.
+
+        `theta` is a flat array in `parameters` order (see `parameter_values`); the
+        gradient is an array of the same shape, reduced over the batch as in `backward`.
+        No Value is read or written: a training loop can keep its parameters in one array,
+        as in JAX, and write them back to the Values when it is done.
+        """
+        self._check_backward("Program.value_and_grad", reduce)
+        plan = self._plan
+        theta = _flat_parameters(theta, plan.n_p)
+        run = plan.forward(batch_args, theta)
+        return plan.outputs(run, True), plan.gradient(run, reduce == "mean")
+
+    def _check_backward(self, name: str, reduce: str) -> None:
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"{name}: reduce must be 'mean' or 'sum', got {reduce!r}")
+        if not self._single:
+            n = len(self._plan.outputs_recs)
+            raise ValueError(f"{name}: needs a function with one output; {self.name} returns {n}")
 
     def __str__(self) -> str:
         return self._plan.listing(self.name)

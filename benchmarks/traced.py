@@ -4,8 +4,11 @@ mlp-step, traced: the mlp-step network and loss (MLP(2, [16, 16, 1]), ReLU, hing
 1e-4 L2, SGD) traced on one sample and replayed on the 100 points; the numpy step is
 the same arithmetic as matrix products (the limit), micrograd the scalar baseline.
 digits-784: MLP(784, [32, 10]) with softmax cross-entropy on scikit-learn's 8x8 digits
-resampled to 28x28, batches of 100; seconds per 60,000 samples, the trace time and the
-program's memory.
+resampled to 28x28, batches of 100; seconds per 60,000 samples of `nn.fit` (parameters
+in one flat array) and of the step on live Values, the trace time and the program's memory.
+Both workloads time the two paths: parameters in one flat array (`program.value_and_grad`
+and `optimizer.update`, what `nn.fit` does) and parameters live in their Values
+(`program.backward`, `optimizer.step`).
 
 Seconds here leave out the `gc.collect()` that ends every sample (the harness charges it
 to the graphs a sample made): these steps make no graph, and a full collection of the
@@ -128,6 +131,7 @@ class TracedMLPStep:
         self.X, self.Y = X, Y
 
     def step(self) -> None:
+        """The Values stay live: gradients into `.grad`, the optimizer reads and writes Values."""
         self.opt.zero_grad()
         self.program.backward(self.X, self.Y)
         self.opt.step()
@@ -136,9 +140,27 @@ class TracedMLPStep:
         return _grads_of(self.params, lambda: self.program.backward(self.X, self.Y))
 
 
-def _time(cases: list[Case], cfg: Any, per: float = 1.0, steady: bool = True) -> list[dict[str, Any]]:
+class FlatMLPStep:
+    """The same traced step on one flat parameter array, as in JAX: the optimizer is over
+    `program.parameters`, so its order is the program's; no Value is touched."""
+
+    def __init__(self, traced: TracedMLPStep) -> None:
+        from nn import optim
+
+        self.program, self.X, self.Y = traced.program, traced.X, traced.Y
+        self.theta = self.program.parameter_values()
+        self.opt = optim.SGD(self.program.parameters, lr=mlp.LR)
+
+    def step(self) -> None:
+        _, grad = self.program.value_and_grad(self.theta, self.X, self.Y)
+        self.opt.update(self.theta, grad)
+
+
+def _time(cases: list[Case], cfg: Any, per: float | list[float] = 1.0,
+          steady: bool = True) -> list[dict[str, Any]]:
     """Interleaved samples of the cases; rows whose seconds are per unit of work (`per`
-    runs in a sample), leaving out each sample's final forced collection if `steady`."""
+    units in a sample, or one figure per case), leaving out each sample's final forced
+    collection if `steady`."""
     from .suite import _row
 
     if threadpool_limits is not None:
@@ -147,7 +169,8 @@ def _time(cases: list[Case], cfg: Any, per: float = 1.0, steady: bool = True) ->
     else:
         interleave(cases, cfg.reps, cfg.reps_off)
     rows = []
-    for case in cases:
+    pers = per if isinstance(per, list) else [per] * len(cases)
+    for case, per in zip(cases, pers):
         row = _row(case)
         work = [s.seconds - (s.final_gc_seconds if steady else 0.0) for s in case.on]
         row["seconds"] = median(work) / per  # type: ignore[operator]
@@ -179,11 +202,14 @@ def mlp_step_traced(cfg: Any, eng: Any) -> list[dict[str, Any]]:
     ws = matrices(traced.model)
     loss, grads = numpy_mlp_grads(ws, X, Y)
     assert_agree("mlp-step, numpy vs the scalar engine", [loss, *flat_like_model(grads)], reference)
+    flat = FlatMLPStep(traced)
     inner = 1 if cfg.quick else STEPS_PER_SAMPLE
     cases = [
         Case("mlp-step-traced", "numpy", "hand-written matrix products (the limit)",
              _repeat(lambda: numpy_mlp_step(ws, X, Y), inner)),
-        Case("mlp-step-traced", "graphgrad", "trace + program.backward + optim.SGD",
+        Case("mlp-step-traced", "graphgrad",
+             "flat parameters: program.value_and_grad + optim.SGD.update", _repeat(flat.step, inner)),
+        Case("mlp-step-traced", "graphgrad", "program.backward + opt.step (Values live)",
              _repeat(traced.step, inner)),
     ]
     if eng.micrograd:
@@ -194,20 +220,20 @@ def mlp_step_traced(cfg: Any, eng: Any) -> list[dict[str, Any]]:
                           mlp.step_run(mlp.bare_step, theirs, points, labels)))
     _log(f"mlp-step, traced: timing {len(cases)} cases …")
     # micrograd's graphs are cyclic garbage: their final collection is its own work
-    rows = _time(cases[:2], cfg, per=inner)
+    rows = _time(cases[:3], cfg, per=inner)
     if eng.micrograd:
-        rows += _time(cases[2:], cfg, steady=False)
-    numpy_row, traced_row = rows[0], rows[1]
-    traced_row["vs_numpy"] = traced_row["seconds"] / numpy_row["seconds"]
-    traced_row["target"] = {"vs_numpy": 5.0}
-    traced_row["target_text"] = "<= 5x numpy"
+        rows += _time(cases[3:], cfg, steady=False)
+    numpy_row = rows[0]
     numpy_row["note"] = f"{numpy_row['seconds'] * 1e3:.3f} ms per step"
-    note = f"{traced_row['seconds'] * 1e3:.3f} ms per step, {traced_row['vs_numpy']:.1f}x the numpy step"
+    for row in rows[1:3]:
+        row["vs_numpy"] = row["seconds"] / numpy_row["seconds"]
+        row["note"] = f"{row['seconds'] * 1e3:.3f} ms per step, {row['vs_numpy']:.1f}x the numpy step"
+        if eng.micrograd:
+            row["ratio"] = rows[3]["seconds"] / row["seconds"]
+            row["note"] += f"; {row['ratio']:,.0f}x faster than micrograd"
+    rows[1]["target"], rows[1]["target_text"] = {"vs_numpy": 5.0}, "<= 5x numpy"
     if eng.micrograd:
-        traced_row["ratio"] = rows[2]["seconds"] / traced_row["seconds"]
-        numpy_row["ratio"] = rows[2]["seconds"] / numpy_row["seconds"]
-        note += f"; {traced_row['ratio']:,.0f}x faster than micrograd"
-    traced_row["note"] = note
+        numpy_row["ratio"] = rows[3]["seconds"] / numpy_row["seconds"]
     return rows
 
 
@@ -270,9 +296,28 @@ class TracedDigits:
         self.opt = optim.SGD(self.params, lr=DIGITS_LR)
 
     def step(self, X: Any, T: Any) -> None:
+        """The Values stay live: gradients into `.grad`, the optimizer reads and writes Values."""
         self.opt.zero_grad()
         self.program.backward(X, T)
         self.opt.step()
+
+
+def _fit_run(X: Any, T: Any, epochs: int) -> Callable[[], Callable[[], None]]:
+    """nn.fit as a user calls it: a new model, trace included, `epochs` passes over X in
+    order (the batches the numpy step sees), no progress bar."""
+    from nn import MLP, fit, losses, optim
+
+    def prepare() -> Callable[[], None]:
+        model = MLP(784, DIGITS_SIZES, activation="relu", seed=0)
+        opt = optim.SGD(model.parameters(), lr=DIGITS_LR)
+
+        def run() -> None:
+            fit(model, losses.cross_entropy, X, T, opt, epochs=epochs, batch_size=DIGITS_BATCH,
+                shuffle=False, progress=False)
+
+        return run
+
+    return prepare
 
 
 def _epoch(step: Callable[[Any, Any], None], batches: list[tuple[Any, Any]]) -> Callable[[], Callable[[], None]]:
@@ -281,6 +326,21 @@ def _epoch(step: Callable[[Any, Any], None], batches: list[tuple[Any, Any]]) -> 
             step(xb, tb)
 
     return lambda: run
+
+
+def _check_fit(ws: list[Any], batches: list[tuple[Any, Any]]) -> None:
+    """nn.fit over these batches (in order) gives the parameters of the numpy steps."""
+    from nn import MLP, fit, losses, optim
+
+    model = MLP(784, DIGITS_SIZES, activation="relu", seed=0)
+    X, T = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    fit(model, losses.cross_entropy, X, T, optim.SGD(model.parameters(), lr=DIGITS_LR),
+        batch_size=DIGITS_BATCH, shuffle=False, progress=False)
+    ws = [w.copy() for w in ws]
+    for xb, tb in batches:
+        numpy_digits_step(ws, xb, tb)
+    assert_agree("digits-784, nn.fit vs numpy steps (parameters)",
+                 [p.data for p in model.parameters()], flat_like_model(ws))
 
 
 def _program_memory(X: Any, T: Any) -> int:
@@ -295,7 +355,8 @@ def _program_memory(X: Any, T: Any) -> int:
 
 
 def digits_784(cfg: Any, eng: Any) -> list[dict[str, Any]]:
-    """Seconds per 60,000 digit samples: trace (with nn.optim) against numpy by hand."""
+    """Seconds per 60,000 digit samples: nn.fit and the traced step with live Values,
+    against numpy by hand."""
     from .suite import _row
 
     _log("digits-784: loading digits, tracing MLP(784, [32, 10]), checking against numpy …")
@@ -312,26 +373,37 @@ def digits_784(cfg: Any, eng: Any) -> list[dict[str, Any]]:
     loss, grads = numpy_digits_grads(ws, xb, tb)
     ours = _grads_of(traced.params, lambda: traced.program.backward(xb, tb))
     assert_agree("digits-784, traced vs numpy (loss, gradients)", ours, [loss, *flat_like_model(grads)])
+    _check_fit(ws, batches[:2])
     with paused_gc():
         memory = _program_memory(X, T)
+    used = n_batches * DIGITS_BATCH
+    fit_epochs = 1 if cfg.quick else -(-60_000 // used)  # about 60,000 samples per fit call
+    theta = traced.program.parameter_values()
     cases = [
         Case("digits-784", "numpy", "hand-written step (gradients and SGD)",
              _epoch(lambda a, b: numpy_digits_step(ws, a, b), batches)),
-        Case("digits-784", "graphgrad", "program.backward + optim.SGD", _epoch(traced.step, batches)),
+        Case("digits-784", "graphgrad", f"nn.fit (flat parameters), {fit_epochs} epochs of {used} "
+             "samples in one call, trace included", _fit_run(X[:used], T[:used], fit_epochs)),
+        Case("digits-784", "graphgrad", "program.backward + opt.step (Values live)",
+             _epoch(traced.step, batches)),
         Case("digits-784", "numpy", "hand-written gradients alone",
              _epoch(lambda a, b: numpy_digits_grads(ws, a, b), batches)),
+        Case("digits-784", "graphgrad", "program.value_and_grad alone (flat parameters)",
+             _epoch(lambda a, b: traced.program.value_and_grad(theta, a, b), batches)),
         Case("digits-784", "graphgrad", "program.backward alone (gradients into .grad)",
              _epoch(lambda a, b: traced.program.backward(a, b), batches)),
     ]
     _log(f"digits-784: timing {len(cases)} cases, {n_batches} batches of {DIGITS_BATCH} each …")
-    rows = _time(cases, cfg, per=n_batches * DIGITS_BATCH / 60_000)  # seconds per 60,000 samples
+    per = used / 60_000  # seconds per 60,000 samples
+    rows = _time(cases, cfg, per=[per, per * fit_epochs] + [per] * 4)
     for row in rows:
         row["note"] = f"{row['seconds']:.2f} s per 60,000 samples"
-    for numpy_row, row in ((rows[0], rows[1]), (rows[2], rows[3])):
+    for numpy_row, row in ((rows[0], rows[1]), (rows[0], rows[2]), (rows[3], rows[4]), (rows[3], rows[5])):
         row["vs_numpy"] = row["seconds"] / numpy_row["seconds"]
         row["note"] += f", {row['vs_numpy']:.1f}x numpy"
     rows[1]["target"], rows[1]["target_text"] = {"vs_numpy": 3.0}, "<= 3x numpy"
-    rows.append(_row(workload="digits-784", engine="graphgrad", variant="seconds per 60,000 samples, traced",
+    rows.append(_row(workload="digits-784", engine="graphgrad",
+                     variant="seconds per 60,000 samples, nn.fit",
                      seconds_per_60k=rows[1]["seconds"], target={"seconds_per_60k": 10.0},
                      target_text="< 10 s", note=f"{rows[1]['seconds']:.2f} s"))
     trace_seconds = median(trace_times) or 0.0

@@ -246,3 +246,143 @@ def test_optimizers_accept_module_parameters():
     m([1.0, 2.0]).backward()
     opt.step()
     assert m.state_dict() != before
+
+
+# ---------------------------------------------------------------------------
+# The rules on arrays: step() on Values and update() on a flat array
+# ---------------------------------------------------------------------------
+
+
+def _torch_sgd_reference(p, grads, lr, momentum, weight_decay):
+    """torch.optim.SGD's update (no dampening, no Nesterov), written out for floats."""
+    buf = None
+    out = []
+    for g in grads:
+        if weight_decay != 0:
+            g = g + weight_decay * p
+        if momentum != 0:
+            buf = g if buf is None else momentum * buf + g  # first step: buf = clone(g)
+            g = buf
+        p = p - lr * g
+        out.append(p)
+    return out
+
+
+OPTIMIZERS = {
+    "sgd": (lambda ps: optim.SGD(ps, lr=0.3), _torch_sgd_reference, dict(lr=0.3, momentum=0.0, weight_decay=0.0)),
+    "sgd-momentum-wd": (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.05),
+                        _torch_sgd_reference, dict(lr=0.1, momentum=0.9, weight_decay=0.05)),
+    "adam": (lambda ps: optim.Adam(ps, lr=0.02, betas=(0.8, 0.99)), _torch_adam_reference,
+             dict(lr=0.02, betas=(0.8, 0.99), eps=1e-8, weight_decay=0.0)),
+    "adam-wd": (lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1), _torch_adam_reference,
+                dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1)),
+}
+
+
+def _trajectories(n_params=6, n_steps=7, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=n_params), rng.normal(size=(n_steps, n_params)) * 3.0
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_step_on_values_follows_torch_formulas_for_every_parameter(name):
+    make, reference, hyper = OPTIMIZERS[name]
+    p0, grads = _trajectories()
+    ps = [Value(x) for x in p0]
+    history = np.array(_run(make(ps), ps, grads.tolist()))  # (steps, params)
+    for j, x in enumerate(p0):
+        want = reference(float(x), grads[:, j].tolist(), **hyper)
+        np.testing.assert_allclose(history[:, j], want, rtol=1e-12, atol=0)
+    assert all(type(p.data) is float for p in ps)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_update_on_an_array_is_step_on_values_exactly(name):
+    make, _, _ = OPTIMIZERS[name]
+    p0, grads = _trajectories(seed=1)
+    ps = [Value(x) for x in p0]
+    on_values = _run(make(ps), ps, grads.tolist())
+    opt = make([Value(x) for x in p0])
+    theta = p0.copy()
+    for step, g in enumerate(grads):
+        opt.update(theta, g)
+        assert theta.tolist() == on_values[step]
+    assert [p.data for p in opt.params] == p0.tolist()  # update() leaves the Values alone
+
+
+def test_state_is_arrays_with_torch_names():
+    ps = [Value(1.0), Value(-2.0)]
+    sgd = optim.SGD(ps, lr=0.1, momentum=0.5)
+    _run(sgd, ps, [[1.0, 2.0], [1.0, 2.0]])
+    assert sgd.state["momentum_buffer"].tolist() == [1.5, 3.0] == sgd.buffers.tolist()
+    adam = optim.Adam(ps, lr=0.1, betas=(0.5, 0.75))
+    _run(adam, ps, [[2.0, -4.0]])
+    assert adam.state["step"].tolist() == [1.0, 1.0] and adam.t == 1
+    assert adam.m.tolist() == [1.0, -2.0]  # (1 - 0.5) g
+    assert adam.v.tolist() == [1.0, 4.0]  # (1 - 0.75) g^2
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_update_where_skips_parameters_and_their_state_as_torch_skips_none_grads(name):
+    make, _, _ = OPTIMIZERS[name]
+    p0, grads = _trajectories(seed=2)
+    keep = np.array([True, False, True, True, False, True])
+    opt, alone = make([Value(x) for x in p0]), make([Value(x) for x in p0[keep]])
+    theta, theta_alone = p0.copy(), p0[keep].copy()
+    for g in grads:
+        opt.update(theta, g, where=keep)
+        alone.update(theta_alone, g[keep])
+    assert theta[~keep].tolist() == p0[~keep].tolist()  # no step at all, weight decay included
+    assert theta[keep].tolist() == theta_alone.tolist()  # the others as if they were alone
+    for key, array in opt.state.items():
+        assert array[keep].tolist() == alone.state[key].tolist()
+        assert not array[~keep].any()  # state untouched (still zeros)
+
+
+def test_adam_counts_steps_per_parameter_when_some_were_skipped():
+    p0 = np.array([0.5, -1.0])
+    opt = optim.Adam([Value(x) for x in p0], lr=0.1, weight_decay=0.01)
+    theta = p0.copy()
+    grads = [[0.3, 0.0], [-0.2, 0.0], [0.4, 0.7], [0.1, -0.5]]
+    for g in grads[:2]:
+        opt.update(theta, np.array(g), where=np.array([True, False]))
+    for g in grads[2:]:
+        opt.update(theta, np.array(g))
+    assert opt.state["step"].tolist() == [4.0, 2.0] and opt.t == 4
+    hyper = dict(lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    first = _torch_adam_reference(0.5, [g[0] for g in grads], **hyper)[-1]
+    second = _torch_adam_reference(-1.0, [g[1] for g in grads[2:]], **hyper)[-1]  # its steps 1, 2
+    np.testing.assert_allclose(theta, [first, second], rtol=1e-12, atol=0)
+
+
+def test_update_refuses_bad_arrays():
+    opt = optim.SGD([Value(1.0), Value(2.0)], lr=0.1)
+    with pytest.raises(TypeError, match=r"theta must be a float64 numpy array of shape \(2,\)"):
+        opt.update([1.0, 2.0], [0.0, 0.0])  # a list cannot be changed in place
+    with pytest.raises(TypeError, match="got int64"):
+        opt.update(np.array([1, 2]), [0.0, 0.0])
+    with pytest.raises(TypeError, match=r"shape \(2,\)"):
+        opt.update(np.zeros(3), [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"SGD.update\(grad\): expected shape \(2,\).*got \(3,\)"):
+        opt.update(np.zeros(2), [0.0, 0.0, 0.0])
+    with pytest.raises(TypeError, match=r"SGD.update\(grad\): expected an array of numbers"):
+        opt.update(np.zeros(2), ["a", "b"])
+    with pytest.raises(TypeError, match=r"SGD.update\(where\): expected 2 booleans"):
+        opt.update(np.zeros(2), [0.0, 0.0], where=[0, 1])
+
+
+def test_a_subclass_without_a_rule_says_so():
+    class Frozen(optim.Optimizer):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Frozen does not define its update rule"):
+        Frozen([Value(1.0)], lr=0.1).step()
+
+
+def test_import_nn_does_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = "import sys, nn; from nn import optim; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -241,6 +241,87 @@ def test_batch_arguments_may_be_lists_and_numbers():
 
 
 # ---------------------------------------------------------------------------
+# explicit parameter arrays: parameter_values and value_and_grad
+# ---------------------------------------------------------------------------
+
+
+def test_parameter_values_is_a_copy_in_parameters_order():
+    model = MLP(3, [4, 2], seed=1)
+    program = trace(lambda x: model(x), [0.0, 0.0, 0.0])
+    theta = program.parameter_values()
+    assert theta.tolist() == [p.data for p in program.parameters]
+    assert sorted(map(id, program.parameters)) == sorted(map(id, model.parameters()))
+    theta[:] = 0.0  # the Values do not follow the array
+    assert [p.data for p in program.parameters] != theta.tolist()
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_value_and_grad_at_theta_is_the_engine_at_those_values_and_touches_no_value(reduce):
+    rng = np.random.default_rng(11)
+    model = MLP(3, [6, 1], activation="tanh", seed=2)
+    params = model.parameters()
+    X, Y = _batch(rng, 7, (3,)), rng.uniform(-1, 1, 7)
+
+    def f(x, y):
+        return losses.mse(model(x), y)
+
+    program = trace(f, X[0], Y[0])
+    for p in params:
+        p.grad = 0.25
+    before = [(p.data, p.grad) for p in params]
+    theta = program.parameter_values() + rng.normal(0.0, 0.3, len(params))
+    out, grad = program.value_and_grad(theta, X, Y, reduce=reduce)
+    assert [(p.data, p.grad) for p in params] == before  # neither read nor written
+    for p, x in zip(program.parameters, theta):
+        p.data = float(x)
+    want_out, want_grads = scalar_reference(f, program.parameters, X, Y)
+    assert_close(out, want_out)
+    assert_close(grad, want_grads * (len(X) if reduce == "sum" else 1))
+    assert grad.shape == theta.shape
+
+
+def test_value_and_grad_equals_backward_into_zeroed_grads_exactly():
+    model = MLP(4, [5, 3], activation="relu", seed=6)
+    program = trace(lambda x, t: losses.cross_entropy(model(x), t), [0.0] * 4, [1.0, 0.0, 0.0])
+    rng = np.random.default_rng(2)
+    X, T = _batch(rng, 8, (4,)), np.eye(3)[rng.integers(0, 3, 8)]
+    out, grad = program.value_and_grad(program.parameter_values(), X, T)
+    for p in program.parameters:
+        p.grad = 0.0
+    assert program.backward(X, T).tolist() == out.tolist()
+    assert [p.grad for p in program.parameters] == grad.tolist()
+
+
+def test_value_and_grad_refuses_bad_theta_and_programs_with_several_outputs():
+    w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    program = trace(lambda x: (w * x + b).log(), 1.0)
+    X = [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"theta must have shape \(2,\).*got \(3,\)"):
+        program.value_and_grad([0.5, 0.1, 0.0], X)
+    with pytest.raises(ValueError, match=r"shape \(2,\)"):
+        program.value_and_grad([[0.5, 0.1]], X)
+    with pytest.raises(TypeError, match="theta must be an array of numbers"):
+        program.value_and_grad(["0.5", "0.1"], X)
+    with pytest.raises(ValueError, match=r"parameter 'b' \(1 of the program's\) holds nan"):
+        program.value_and_grad([0.5, np.nan], X)
+    with pytest.raises(ValueError, match="reduce must be 'mean' or 'sum'"):
+        program.value_and_grad([0.5, 0.1], X, reduce="max")
+    with pytest.raises(ValueError, match=r"log\(-0.4\) at sample 1"):  # the engine's error
+        program.value_and_grad([-0.5, 0.6], X)
+    pair = trace(lambda x: [w * x, b * x], 1.0)
+    with pytest.raises(ValueError, match="needs a function with one output"):
+        pair.value_and_grad([0.5, 0.1], X)
+
+
+def test_a_parameter_that_is_not_finite_is_named_with_its_value():
+    w = Value(0.5, label="w")
+    program = trace(lambda x: w * x, 1.0)
+    w.data = float("inf")
+    with pytest.raises(ValueError, match=r"parameter 'w' \(0 of the program's\) holds inf"):
+        program([1.0])
+
+
+# ---------------------------------------------------------------------------
 # user primitives replay with their own rules on arrays
 # ---------------------------------------------------------------------------
 
