@@ -4,6 +4,7 @@
     print(program)                            # the recorded program, one line per step
     out = program(X, Y)                       # every sample at once: a numpy array (B,)
     program.backward(X, Y)                    # adds the batch's mean gradient to each .grad
+    out, g = program.value_and_grad(theta, X, Y)  # on a flat parameter array: no Value touched
 
 The nodes that apply the same operation at the same depth of the graph run as one numpy
 operation over all of them and every sample, as in TensorFlow Fold and DyNet's

@@ -193,7 +193,7 @@ def test_fit_leaves_alone_parameters_the_loss_does_not_reach():
     model = MLP(3, [5, 1], seed=1)
     twin = copy.deepcopy(model)
     unused = Value(2.0, label="unused")
-    unused.grad = 0.0
+    unused.grad = 5.0  # a stale gradient: fit leaves 0.0, as zero_grad() before each batch would
     opt = optim.Adam([*model.parameters(), unused], lr=0.05, weight_decay=0.1)
     fit(model, losses.mse, X, y, opt, epochs=2, batch_size=10, seed=1, progress=False)
     # torch.optim skips a parameter without a gradient: no weight decay, no state
