@@ -179,6 +179,19 @@ class Case:
         }
 
 
+def result_row(case: Case | None = None, **fields: Any) -> dict[str, Any]:
+    """One row of the results: a case's summary (if any), then the given fields."""
+    row: dict[str, Any] = {
+        "workload": "", "variant": "", "engine": "", "seconds": None, "seconds_best": None,
+        "seconds_gc_off": None, "gc_share": None, "ratio": None, "ratio_gc_off": None,
+        "bytes_per_node": None, "target": None, "note": "",
+    }
+    if case is not None:
+        row.update(case.summary())
+    row.update(fields)
+    return row
+
+
 def interleave(cases: list[Case], reps: int, reps_off: int) -> None:
     """Sample every case `reps` times with GC on and `reps_off` times off, in rotation.
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from . import chain, mlp, tiny, wide
-from .harness import Case, assert_agree, in_big_stack, interleave, paused_gc
+from . import chain, mlp, tiny, traced, wide
+from .harness import Case, assert_agree, in_big_stack, interleave, paused_gc, result_row
 
 DEFAULT_RECURSION_LIMIT = sys.getrecursionlimit()
 
@@ -63,18 +63,6 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _row(case: Case | None = None, **fields: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "workload": "", "variant": "", "engine": "", "seconds": None, "seconds_best": None,
-        "seconds_gc_off": None, "gc_share": None, "ratio": None, "ratio_gc_off": None,
-        "bytes_per_node": None, "target": None, "note": "",
-    }
-    if case is not None:
-        row.update(case.summary())
-    row.update(fields)
-    return row
-
-
 def _ratios(rows: list[dict[str, Any]], base: dict[str, Any] | None) -> None:
     """Fill in micrograd / graphgrad for every graphgrad row."""
     if base is None or base["seconds"] is None:
@@ -89,7 +77,7 @@ def _ratios(rows: list[dict[str, Any]], base: dict[str, Any] | None) -> None:
 def _time(cases: list[Case], cfg: Config, name: str) -> list[dict[str, Any]]:
     _log(f"{name}: timing {len(cases)} cases, {cfg.reps} samples GC on, {cfg.reps_off} GC off …")
     interleave(cases, cfg.reps, cfg.reps_off)
-    return [_row(c) for c in cases]
+    return [result_row(c) for c in cases]
 
 
 # ---------------------------------------------------------------------------
@@ -123,7 +111,7 @@ def mlp_step(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     missing = mlp.nn_available()
     if missing:
         _log(f"mlp-step: skipped: nn not available ({missing})")
-        extra.append(_row(workload="mlp-step", engine="graphgrad",
+        extra.append(result_row(workload="mlp-step", engine="graphgrad",
                           variant="nn.MLP + losses + optim",
                           note="skipped: nn not available"))
     else:
@@ -160,7 +148,7 @@ def deep_chain(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
         with paused_gc():
             ours = list(chain.chain_result(eng.Value, n))
     except RecursionError as exc:
-        return [_row(workload="deep-chain", engine="graphgrad", variant="default limit",
+        return [result_row(workload="deep-chain", engine="graphgrad", variant="default limit",
                      note=f"RecursionError: {exc}", target={"ratio": 15.0},
                      target_text=">= 15x", failed=True)]
     assert_agree("deep-chain, graphgrad vs plain floats", ours, reference)
@@ -174,7 +162,7 @@ def deep_chain(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
             note = "no RecursionError at the default recursion limit"
         except RecursionError as exc:
             note = f"RecursionError ({exc})"
-        rows.append(_row(workload="deep-chain", engine="micrograd",
+        rows.append(result_row(workload="deep-chain", engine="micrograd",
                          variant=f"default limit ({DEFAULT_RECURSION_LIMIT})", note=note))
         with paused_gc():
             theirs = list(in_big_stack(lambda: chain.chain_result(eng.mg_value, n), limit))
@@ -272,7 +260,7 @@ def scaling(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     interleave(cases + floor, 1 if cfg.quick else max(3, cfg.reps // 2), 1)
     rows = []
     for n, case in zip(sizes, cases):
-        row = _row(case)
+        row = result_row(case)
         nodes = 2 * (n // 2)
         row["per_node"] = row["seconds"] / nodes
         row["per_node_gc_off"] = row["seconds_gc_off"] / nodes
@@ -283,19 +271,19 @@ def scaling(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     growth_off = rows[-1]["per_node_gc_off"] / rows[0]["per_node_gc_off"]
     # The same growth for a chain of bare slotted objects: CPython's own share (its
     # cyclic collector's full passes over an ever larger heap), under any engine.
-    small, large = (_row(c) for c in (floor[0], floor[-1]))
+    small, large = (result_row(c) for c in (floor[0], floor[-1]))
     floor_growth = large["seconds"] / largest / (small["seconds"] / sizes[0])
     floor_off = large["seconds_gc_off"] / largest / (small["seconds_gc_off"] / sizes[0])
     # Targets: with the collector off, time per node grows at most 1.5x; with it on,
     # no more than the bare objects' own growth (10% allowed for the noise of one run).
-    rows.append(_row(workload="scaling", engine="graphgrad",
+    rows.append(result_row(workload="scaling", engine="graphgrad",
                      variant=f"time per node, {largest:,} / {sizes[0]:,}",
                      growth=growth, growth_gc_off=growth_off,
                      target={"growth_gc_off": 1.5, "growth": round(1.1 * floor_growth, 2)},
                      target_text="<=1.5x off, floor on",
                      note=f"{growth:.2f}x ({growth_off:.2f}x GC off); the floor's growth "
                           f"{floor_growth:.2f}x, +10% allowed"))
-    rows.append(_row(workload="scaling", engine="CPython",
+    rows.append(result_row(workload="scaling", engine="CPython",
                      variant=f"bare slotted objects, {largest:,} / {sizes[0]:,}",
                      growth=floor_growth, growth_gc_off=floor_off,
                      note=f"{floor_growth:.2f}x ({floor_off:.2f}x GC off): the floor, no engine"))
@@ -317,7 +305,7 @@ def memory(cfg: Config, eng: Engines) -> list[dict[str, Any]]:
     for engine in engines:
         _log(f"memory: {engine}, {n:,} nodes, in a fresh process …")
         m = measure(engine, n)
-        rows.append(_row(workload="memory", engine=engine, variant=f"deep-chain {n:,} nodes",
+        rows.append(result_row(workload="memory", engine=engine, variant=f"deep-chain {n:,} nodes",
                          bytes_per_node=m["bytes_per_node"]))
     rows[-1]["target"] = {"bytes_per_node": 160.0}
     if eng.micrograd:
@@ -338,6 +326,5 @@ WORKLOADS: dict[str, Callable[[Config, Engines], list[dict[str, Any]]]] = {
 }
 
 # The workloads through autograd.trace (benchmarks/traced.py), beside numpy by hand.
-from . import traced  # noqa: E402
 
 WORKLOADS.update(traced.WORKLOADS)

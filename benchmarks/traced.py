@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import mlp
-from .harness import Case, assert_agree, interleave, median, paused_gc
+from .harness import Case, assert_agree, interleave, median, paused_gc, result_row
 
 try:  # BLAS on one thread, when threadpoolctl (a scikit-learn dependency) is there
     from threadpoolctl import threadpool_limits
@@ -161,7 +161,6 @@ def _time(cases: list[Case], cfg: Any, per: float | list[float] = 1.0,
     """Interleaved samples of the cases; rows whose seconds are per unit of work (`per`
     units in a sample, or one figure per case), leaving out each sample's final forced
     collection if `steady`."""
-    from .suite import _row
 
     if threadpool_limits is not None:
         with threadpool_limits(limits=1, user_api="blas"):
@@ -171,7 +170,7 @@ def _time(cases: list[Case], cfg: Any, per: float | list[float] = 1.0,
     rows = []
     pers = per if isinstance(per, list) else [per] * len(cases)
     for case, per in zip(cases, pers):
-        row = _row(case)
+        row = result_row(case)
         work = [s.seconds - (s.final_gc_seconds if steady else 0.0) for s in case.on]
         row["seconds"] = median(work) / per  # type: ignore[operator]
         row["seconds_best"] = min(work) / per
@@ -357,7 +356,6 @@ def _program_memory(X: Any, T: Any) -> int:
 def digits_784(cfg: Any, eng: Any) -> list[dict[str, Any]]:
     """Seconds per 60,000 digit samples: nn.fit and the traced step with live Values,
     against numpy by hand."""
-    from .suite import _row
 
     _log("digits-784: loading digits, tracing MLP(784, [32, 10]), checking against numpy …")
     X, y = digits_28()
@@ -402,15 +400,15 @@ def digits_784(cfg: Any, eng: Any) -> list[dict[str, Any]]:
         row["vs_numpy"] = row["seconds"] / numpy_row["seconds"]
         row["note"] += f", {row['vs_numpy']:.1f}x numpy"
     rows[1]["target"], rows[1]["target_text"] = {"vs_numpy": 3.0}, "<= 3x numpy"
-    rows.append(_row(workload="digits-784", engine="graphgrad",
+    rows.append(result_row(workload="digits-784", engine="graphgrad",
                      variant="seconds per 60,000 samples, nn.fit",
                      seconds_per_60k=rows[1]["seconds"], target={"seconds_per_60k": 10.0},
                      target_text="< 10 s", note=f"{rows[1]['seconds']:.2f} s"))
     trace_seconds = median(trace_times) or 0.0
-    rows.append(_row(workload="digits-784", engine="graphgrad", variant="trace time of the network",
+    rows.append(result_row(workload="digits-784", engine="graphgrad", variant="trace time of the network",
                      trace_seconds=trace_seconds, target={"trace_seconds": 1.0}, target_text="< 1 s",
                      note=f"{trace_seconds:.3f} s ({traced.program!r})"))
-    rows.append(_row(workload="digits-784", engine="graphgrad", variant="program memory",
+    rows.append(result_row(workload="digits-784", engine="graphgrad", variant="program memory",
                      note=f"{traced.program.nbytes / 1e3:.1f} kB of index and constant arrays; "
                           f"{memory / 1e6:.2f} MB peak in a first backward call on 100 samples"))
     return rows
