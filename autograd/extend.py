@@ -92,6 +92,7 @@ def primitive(
     symbol: str | None = None,
     formula: str = "",
     derivative: str = "",
+    replace: bool = False,
 ) -> Callable[..., Value]:
     """Add a row to the primitive table and return the operation as a function of Values.
 
@@ -103,6 +104,9 @@ def primitive(
             generic arithmetic and `gmath` so gradients of gradients work.
         symbol: what drawings show (default: the name).
         formula, derivative: the math, for `derivative_table()`.
+        replace: redefine a user primitive of the same name (a name already taken is an
+            error otherwise; built-in rows are never replaced). Values made before keep
+            the old rule.
 
     Returns:
         A function taking Values (or plain numbers) and returning a new Value.
@@ -118,7 +122,8 @@ def primitive(
     else:  # n-ary rows take their inputs as one iterable
         kind, op_forward = Kind.NARY, (lambda xs: forward(*xs))
     op = ops.register(Op(name, symbol or name, kind, op_forward,
-                         _checked_vjp(name, vjp, kind == Kind.NARY), formula, derivative))
+                         _checked_vjp(name, vjp, kind == Kind.NARY), formula, derivative),
+                      replace=replace)
     function = _make_function(op, n)
     _USER_FUNCTIONS[name] = function
     return function

@@ -27,6 +27,8 @@ def format_number(x: Any, precision: int = 4) -> str:
     if not isinstance(x, float | int):
         x = getattr(x, "data", x)  # a Value (a gradient in a create_graph pass)
     x = float(x)
+    if x == 0.0:
+        x = 0.0  # -0.0 (from a negative number times 0) is shown as 0
     if not math.isfinite(x):
         return str(x)  # nan, inf, -inf
     if x != 0.0 and (abs(x) >= 1e5 or abs(x) < 10.0**-precision):

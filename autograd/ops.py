@@ -296,10 +296,18 @@ PRIMITIVES: tuple[Op, ...] = (
 _REGISTRY: dict[str, Op] = {op.name: op for op in PRIMITIVES}
 
 
-def register(op: Op) -> Op:
-    """Add a row to the table; ValueError if its name is taken."""
-    if op.name in _REGISTRY:
-        raise ValueError(f"primitive {op.name!r} already exists; choose another name")
+def register(op: Op, replace: bool = False) -> Op:
+    """Add a row to the table; ValueError if its name is taken (unless `replace` is true and
+    the row it replaces is a user's: built-in rows are never replaced)."""
+    old = _REGISTRY.get(op.name)
+    if old is not None:
+        if old in PRIMITIVES:
+            raise ValueError(f"primitive {op.name!r} is a built-in row; choose another name")
+        if not replace:
+            raise ValueError(
+                f"primitive {op.name!r} already exists; choose another name, or pass "
+                f"replace=True to redefine it (say, when a notebook cell runs again)"
+            )
     _REGISTRY[op.name] = op
     return op
 

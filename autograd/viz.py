@@ -88,7 +88,10 @@ def draw_dot(
     (inputs and parameters) light blue, intermediate values white, the root amber;
     nn module calls are violet-outlined clusters, collapsed ones lavender boxes.
     Node ids follow the traversal order, so a graph always gives the same DOT
-    source and SVG. Shows inline in Jupyter; `.pipe(format="svg")` and `.render()`
+    source and SVG. (The neurons of one layer call are grouped through the input nodes
+    they share: plain-number inputs are folded into each neuron, so nothing ties them
+    together and each neuron is drawn in a layer box of its own; pass the inputs as
+    Values to see one layer.) Shows inline in Jupyter; `.pipe(format="svg")` and `.render()`
     work as in the graphviz package.
 
     The options (see `DrawOptions`) come as keywords or as `options=DrawOptions(...)`:

@@ -96,8 +96,22 @@ def test_user_binary_and_nary_primitives(forget):
 def test_duplicate_name_is_refused(erf):
     with pytest.raises(ValueError, match="'erf' already exists"):
         primitive("erf", math.erf, lambda g, out, x: (g,))
-    with pytest.raises(ValueError, match="'tanh' already exists"):
+    with pytest.raises(ValueError, match="'tanh' is a built-in row"):
         primitive("tanh", math.tanh, lambda g, out, x: (g,))
+    with pytest.raises(ValueError, match="'tanh' is a built-in row"):
+        primitive("tanh", math.tanh, lambda g, out, x: (g,), replace=True)
+
+
+def test_replace_redefines_a_user_primitive(erf):
+    """A notebook cell run again, with the rule fixed: the new row is used from then on."""
+    old = erf(Value(0.3))
+    doubled = primitive("erf", gmath.erf, lambda g, out, x: (g * 4 / math.sqrt(math.pi) * gmath.exp(-x * x),),
+                        replace=True)
+    assert doubled(Value(0.3)).data == old.data
+    x = Value(0.3)
+    doubled(x).backward()
+    assert x.grad == pytest.approx(4 / math.sqrt(math.pi) * math.exp(-0.09))
+    assert old.op == "erf" and old._op is not doubled.op  # Values made before keep the old row
 
 
 def test_bad_declarations_are_refused(forget):

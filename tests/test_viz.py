@@ -309,3 +309,10 @@ def test_dot_lays_out_module_drawings_without_warnings():
     for graph in (draw_dot(loss), draw_dot(loss, "TB"), draw_dot(loss, collapse_depth=1)):
         run = subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True)
         assert run.returncode == 0 and run.stderr == b""
+
+
+def test_negative_zero_is_drawn_as_zero():
+    from autograd.layout import format_number
+
+    assert format_number(-0.0) == "0.0000" and format_number(-0.0, 2) == "0.00"
+    assert format_number(-1e-3, 2) == "-1.00e-03"  # a real negative number keeps its sign
