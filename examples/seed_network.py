@@ -1,5 +1,5 @@
-"""The seed notes' network (2 inputs, 2 sigmoid hidden units, 1 sigmoid output):
-one forward pass, one backward pass, every gradient printed."""
+"""A small worked network (2 inputs, 2 sigmoid hidden units, 1 sigmoid output), the one
+notebook 02 works by hand: one forward pass, one backward pass, every gradient printed."""
 
 from autograd import Value
 

@@ -1,4 +1,4 @@
-"""The seed notes' network: 2 inputs, 2 sigmoid hidden units, 1 sigmoid output,
+"""The small worked network of notebook 02: 2 inputs, 2 sigmoid hidden units, 1 sigmoid output,
 with every gradient derived by hand (the chain rule written out) and compared."""
 
 from __future__ import annotations
