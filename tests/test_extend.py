@@ -143,3 +143,19 @@ def test_forward_that_is_not_finite_is_refused(forget):
     assert log_(2.0).data == pytest.approx(math.log(2.0))
     with pytest.raises(ValueError, match=r"log_test\(-1.0\): forward returned nan"):
         log_(-1.0)
+
+
+def test_user_primitive_is_stepped_and_traced_like_a_built_in_row(erf):
+    import numpy as np
+
+    from autograd import BackwardStepper, trace
+
+    x = Value(0.3, label="x")
+    y = erf(x) * 2.0
+    stepper = BackwardStepper(y)
+    assert len(stepper) == 2 and "Erf" in stepper.caption(1)
+    y.backward()
+    assert stepper.grads[x] == x.grad
+    program = trace(lambda v: erf(v) * 2.0, 0.3)
+    xs = np.array([-1.0, 0.0, 0.3, 2.0])
+    assert np.allclose(program(xs), [2 * math.erf(v) for v in xs], rtol=1e-12, atol=0)
