@@ -3,7 +3,7 @@
 An exercise is two cells. The first (tagged `answer`) assigns the learner's answer, the
 second (tagged `check`) calls `check`, `check_function` or `check_op`. In the learner's copy
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
-answered yet.
+answered yet. A number that is right but rounded too much (within 2%) is CLOSE, not WRONG.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from autograd import Value
+OK, CLOSE, WRONG, NOT_ANSWERED = "OK", "CLOSE", "WRONG", "NOT ANSWERED"
 
-OK, WRONG, NOT_ANSWERED = "OK", "WRONG", "NOT ANSWERED"
+# A hand answer within this relative distance of the right one is taken as rounded, not wrong.
+ROUNDING = 0.02
 
 
 def _number(x: float) -> str:
@@ -24,13 +25,19 @@ def _number(x: float) -> str:
 
 def _problem(answer: Any) -> str | None:
     """Why `answer` is not a plain number we can compare, or None when it is one."""
-    if isinstance(answer, Value):
-        return "that is a Value; give its number instead (`.data`, or `.grad` for a gradient)"
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        if _is_number(getattr(answer, "data", None)):  # a Value, or the notebook's own Scalar
+            kind = type(answer).__name__
+            return (f"that is a {kind}, not a number; give its number instead: add `.data` "
+                    f"(or `.grad` for its gradient)")
         return f"expected a number, got {type(answer).__name__} {answer!r}"
     if math.isnan(answer):
         return "that is nan (not a number)"
     return None
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _close(answer: float, expected: float, rel_tol: float) -> bool:
@@ -49,7 +56,8 @@ def _not_answered(name: str) -> None:
 
 
 def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3) -> None:
-    """Print OK if `answer` equals `expected` (to `rel_tol`), else WRONG with a hint."""
+    """Print OK if `answer` equals `expected` (to `rel_tol`); CLOSE if it is within 2% (right,
+    but rounded too much to tell); else WRONG with the hint."""
     if answer is Ellipsis:
         _not_answered(name)
         return
@@ -60,8 +68,13 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     if _close(answer, expected, rel_tol):
         print(f"{OK}  {name} = {_number(answer)}")
         return
+    rounding = max(rel_tol, ROUNDING)
+    if expected != 0 and _close(answer, expected, rounding):
+        print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, but "
+              f"rounded too much to tell: give 4 significant digits (or type the expression).")
+        return
     detail = f"{_number(answer)} is not right."
-    if expected != 0 and _close(-answer, expected, rel_tol):
+    if expected != 0 and _close(-answer, expected, rounding):
         detail += " The size is right but the sign is not."
     _wrong(name, detail, hint)
 

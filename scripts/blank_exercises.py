@@ -6,8 +6,10 @@ Without notebook arguments, every notebook in notebooks/ that has exercises. A c
 tagged `answer` holds assignments `name = <answer>`; its copy keeps the comments that
 ask the question and says `name = ...` instead, which the next cell (tagged `check`)
 reports as not answered yet. Outputs are cleared, so the learner runs the copy afresh.
-Copies go to out/exercises/ with the checking helper `exercises.py` beside them; an
-existing copy (perhaps with the learner's work in it) is kept unless --force is given.
+Copies go to out/exercises/ in the project folder (or --out DIR), with the notebooks'
+helper modules (every .py file in notebooks/: `exercises.py` checks the answers) beside
+them; an existing copy (perhaps with the learner's work in it) is kept unless --force
+is given.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ANSWER, CHECK = "answer", "check"
+DEFAULT_OUT = ROOT / "out" / "exercises"
 
 NOTE = (
     "> **Exercise copy.** Cells that say `name = ...` are yours to fill in: replace the `...`"
@@ -92,15 +95,31 @@ def has_exercises(path: Path) -> bool:
     return any(ANSWER in tags(cell) for cell in nb.cells)
 
 
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="`make exercises` runs this with the defaults (`make exercises FORCE=1`: --force).",
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, metavar="NOTEBOOK",
+        help="notebooks to copy (default: every notebook in notebooks/ that has exercises)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+        help=f"folder for the copies and the helper modules (default: "
+             f"{DEFAULT_OUT.relative_to(ROOT)}/ in the project folder, {DEFAULT_OUT})",
+    )
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite copies that exist already (they may hold your work)")
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "exercises")
-    parser.add_argument("--force", action="store_true", help="overwrite existing copies")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     paths = args.notebooks or [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if has_exercises(p)]
     args.out.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(NOTEBOOKS / "exercises.py", args.out / "exercises.py")
+    for helper in sorted(NOTEBOOKS.glob("*.py")):  # the modules the notebooks import
+        shutil.copy2(helper, args.out / helper.name)
     for path in paths:
         target = args.out / path.name
         if target.exists() and not args.force:
@@ -109,7 +128,7 @@ def main(argv: list[str]) -> int:
         nb = nbformat.read(path, as_version=4)
         count = blank_notebook(nb, path.name)
         nbformat.write(nb, target)
-        print(f"{target}: {count} exercises")
+        print(f"{target}: {count} exercise{'' if count == 1 else 's'}")
     return 0
 
 

@@ -42,7 +42,7 @@ def _printed(capsys: pytest.CaptureFixture[str], f, *args, **kwargs) -> str:
 
 def _status(text: str) -> list[str]:
     """The verdict words at the start of each line a check printed."""
-    verdicts = (exercises.OK, exercises.WRONG, exercises.NOT_ANSWERED)
+    verdicts = (exercises.OK, exercises.CLOSE, exercises.WRONG, exercises.NOT_ANSWERED)
     return [v for line in text.splitlines() for v in verdicts if line.startswith(v + " ")]
 
 
@@ -66,19 +66,57 @@ def test_check_points_out_a_wrong_sign(capsys):
     assert "sign" not in _printed(capsys, exercises.check, "slope", 3.0, 2.0)
 
 
+def test_check_says_close_for_a_right_answer_rounded_too_much(capsys):
+    out = _printed(capsys, exercises.check, "dL/dw6", 0.083, 0.0826676, hint="w6 multiplies a12")
+    assert _status(out) == ["CLOSE"] and "4 significant digits" in out
+    assert "Hint" not in out  # the working was right: no hint that re-explains it
+    assert _status(_printed(capsys, exercises.check, "dL/dw6", 0.08267, 0.0826676)) == ["OK"]
+
+
+@pytest.mark.parametrize(("answer", "expected"), [(0.08, 0.0826676), (1.03, 1.0), (0.97, 1.0)])
+def test_check_says_wrong_beyond_two_percent(capsys, answer, expected):
+    assert _status(_printed(capsys, exercises.check, "x", answer, expected)) == ["WRONG"]
+
+
+def test_check_close_band_starts_past_a_wide_tolerance(capsys):
+    # a check that accepts 5% already says OK where the 2% band would have said CLOSE
+    assert _status(_printed(capsys, exercises.check, "x", 1.04, 1.0, rel_tol=0.05)) == ["OK"]
+    assert _status(_printed(capsys, exercises.check, "x", 1.015, 1.0, rel_tol=0.01)) == ["CLOSE"]
+
+
+def test_check_points_out_a_wrong_sign_on_a_rounded_answer(capsys):
+    out = _printed(capsys, exercises.check, "dL/dw6", -0.083, 0.0826676)
+    assert _status(out) == ["WRONG"] and "sign" in out
+
+
 def test_check_reports_a_blank_answer_as_not_answered(capsys):
     out = _printed(capsys, exercises.check, "dq/dx", ..., -2.0)
     assert _status(out) == ["NOT ANSWERED"] and "replace the ..." in out
 
 
+class Scalar:
+    """A learner's own node class (notebook 00 builds one): a number in `.data`."""
+
+    def __init__(self, data):
+        self.data, self.grad = data, 0.0
+
+
+class Labelled:
+    """Something with a `.data` that is not a number: no `.data` advice for it."""
+
+    data = "text"
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
-    [(Value(4.0), ".data"), ("4", "expected a number"), (True, "expected a number"),
+    [(Value(4.0), "a Value, not a number"), (Scalar(4.0), "a Scalar, not a number"),
+     ("4", "expected a number"), (True, "expected a number"), (Labelled(), "expected a number"),
      (None, "expected a number"), (math.nan, "nan"), (1e-3, "not right")],
 )
 def test_check_says_wrong_for_answers_that_are_not_the_number(capsys, answer, words):
     out = _printed(capsys, exercises.check, "x", answer, 4.0 if words != "not right" else 0.0)
     assert _status(out) == ["WRONG"] and words in out
+    assert ("add `.data`" in out) == ("not a number" in words)
 
 
 def test_check_function_accepts_a_right_function(capsys):
@@ -90,7 +128,7 @@ def test_check_function_accepts_a_right_function(capsys):
 @pytest.mark.parametrize(
     ("f", "words"),
     [(lambda x: 1.0, "at x = 2 it gives 1"), (lambda x: 1 / x, "ZeroDivisionError"),
-     (lambda x: Value(x), ".data"), (3.0, "expected a function")],
+     (lambda x: Value(x), ".data"), (lambda x: Scalar(x), ".data"), (3.0, "expected a function")],
 )
 def test_check_function_says_where_a_wrong_function_fails(capsys, f, words):
     out = _printed(capsys, exercises.check_function, "f", f, lambda x: 1.0 if x < 1 else x,
@@ -157,13 +195,35 @@ def test_script_writes_copies_and_keeps_the_learners_work(tmp_path, capsys):
     source = WITH_EXERCISES[0]
     assert blanking.main(["--out", str(tmp_path), str(source)]) == 0
     copy_path = tmp_path / source.name
-    assert (tmp_path / "exercises.py").read_text() == (NOTEBOOKS / "exercises.py").read_text()
+    for helper in ("exercises.py", "pictures.py"):  # the modules the notebooks import
+        assert (tmp_path / helper).read_text() == (NOTEBOOKS / helper).read_text()
+    count = blanking.blank_notebook(nbformat.read(source, as_version=4), source.name)
+    assert f"{count} exercise{'' if count == 1 else 's'}\n" in capsys.readouterr().out
     assert "Exercise copy" in copy_path.read_text()
     copy_path.write_text("my work")
     blanking.main(["--out", str(tmp_path), str(source)])
     assert copy_path.read_text() == "my work" and "kept" in capsys.readouterr().out
     blanking.main(["--out", str(tmp_path), "--force", str(source)])
     assert "Exercise copy" in copy_path.read_text()
+
+
+def test_script_says_one_exercise_in_the_singular(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["answer"]}),
+        nbformat.v4.new_code_cell("check('x', x, 1)", metadata={"tags": ["check"]}),
+    ])
+    source = tmp_path / "one.ipynb"
+    nbformat.write(nb, source)
+    blanking.main(["--out", str(tmp_path / "copies"), str(source)])
+    assert capsys.readouterr().out.rstrip().endswith("one.ipynb: 1 exercise")
+
+
+def test_script_help_says_where_copies_go(capsys):
+    with pytest.raises(SystemExit):
+        blanking.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "--out DIR" in text and "out/exercises/ in the project folder" in text
+    assert "NOTEBOOK" in text and "every notebook in notebooks/ that has exercises" in text
 
 
 # --- the notebooks' exercises -------------------------------------------------------------
