@@ -1,0 +1,141 @@
+"""Picture helpers for the notebooks: several graph drawings side by side, in one figure.
+
+`draw_dot` shows one graph at a time. These put a few next to each other, small enough
+to compare at a glance on a page about 900 px wide: one graph at several input settings
+(`show_frames`), or some frames of a `BackwardStepper`, whole or cut down to the step's
+own neighbourhood (`show_steps`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+DPI = 150  # Graphviz renders at this resolution, so text stays sharp once shrunk
+PAGE_PX = 880  # a figure is never wider than this (GitHub's notebook column)
+SCREEN = 4 / 3  # pixels per point: how big a browser draws an SVG at 100%
+
+
+def png(graph: Any) -> Any:
+    """The graphviz drawing `graph` as an image array (rows, columns, RGBA), at DPI."""
+    return plt.imread(io.BytesIO(_with_dpi(graph).pipe(format="png")))
+
+
+def show_graphs(graphs: Sequence[Any], titles: Sequence[str], width_px: int = PAGE_PX) -> None:
+    """Draw the graphviz `graphs` side by side, each under its title, in `width_px` pixels."""
+    images = [png(g) for g in graphs]
+    _show(images, titles, width_px)
+
+
+def show_frames(draw: Callable[..., Any], settings: Sequence[dict[str, float]]) -> None:
+    """`draw(**s, rankdir="TB")` for each dict `s` of settings, side by side, titled by `s`."""
+    graphs = [draw(**s, rankdir="TB") for s in settings]
+    titles = [", ".join(f"{k} = {v:.3g}" for k, v in s.items()) for s in settings]
+    show_graphs(graphs, titles)
+
+
+def show_steps(stepper: Any, steps: Sequence[int] | None = None, around: bool = False) -> None:
+    """Frames of a BackwardStepper side by side, numbered from 1 as its captions are.
+
+    `steps` (default: all) are 1-based step numbers. With `around=True` each frame is cut
+    down to the step's operation, its result and its parents (the red part), so a few
+    steps of a tall graph fit on one row at full size.
+    """
+    steps = list(range(1, len(stepper) + 1)) if steps is None else list(steps)
+    graphs = [stepper.frame(k - 1, caption=False) for k in steps]
+    images = [_around_step(g) if around else png(g) for g in graphs]
+    _show(images, [stepper.caption(k - 1) for k in steps], PAGE_PX, natural=around)
+
+
+def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
+    """The frame's image cut to a window of `size` points (or more, to hold them) centred
+    on the step's nodes and the labels of its red edges."""
+    layout = json.loads(_with_dpi(graph).pipe(format="json"))
+    image = png(graph)
+    x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
+    objects = layout["objects"]
+    current = {o["_gvid"] for o in objects if "current" in o.get("class", "").split()
+               or "current-op" in o.get("class", "").split()}
+    passed = [e for e in layout.get("edges", []) if "passed" in (e.get("class") or "").split()]
+    chosen = current | {e["tail"] for e in passed}
+    boxes = [_box(o) for o in objects if o["_gvid"] in chosen]
+    boxes += [_label_box(e) for e in passed if "lp" in e]
+    left, right = _window(min(b[0] for b in boxes), max(b[2] for b in boxes), size[0], x0, x1)
+    bottom, top = _window(min(b[1] for b in boxes), max(b[3] for b in boxes), size[1], y0, y1)
+    rows, cols = image.shape[:2]
+    scale = cols / (x1 - x0 + 8)  # pixels per point: dot pads the drawing by 4 pt a side
+    pad = (cols - (x1 - x0) * scale) / 2
+
+    def column(x: float) -> int:
+        return max(0, min(cols, round(pad + (x - x0) * scale)))
+
+    def row(y: float) -> int:  # dot's y grows upwards, an image's rows downwards
+        return max(0, min(rows, round(pad + (y1 - y) * scale)))
+
+    return image[row(top):row(bottom), column(left):column(right)]
+
+
+def _window(low: float, high: float, size: float, start: float, end: float) -> tuple[float, float]:
+    """An interval of at least `size` (plus a margin) around [low, high], kept in [start, end]."""
+    size = max(size, high - low + 20)
+    low = max(start, min((low + high - size) / 2, end - size))
+    return low, min(end, low + size)
+
+
+def _with_dpi(graph: Any) -> Any:
+    graph = graph.copy()
+    graph.graph_attr["dpi"] = str(DPI)
+    return graph
+
+
+def _box(node: dict[str, Any]) -> tuple[float, float, float, float]:
+    """A node's box in points (left, bottom, right, top); width and height come in inches."""
+    x, y = (float(v) for v in node["pos"].split(","))
+    w, h = float(node["width"]) * 72 / 2, float(node["height"]) * 72 / 2
+    return x - w, y - h, x + w, y + h
+
+
+def _label_box(edge: dict[str, Any]) -> tuple[float, float, float, float]:
+    """Room for an edge's label around its position (about 50 x 12 points)."""
+    x, y = (float(v) for v in edge["lp"].split(","))
+    return x - 25, y - 6, x + 25, y + 6
+
+
+def _show(images: list[Any], titles: Sequence[str], width_px: int, natural: bool = False) -> None:
+    """The images in one row, each under its title, sharing one scale; at most width_px wide.
+
+    `natural=True` shows them at the size a browser gives the SVG (shrunk only to fit).
+    """
+    heights = [im.shape[0] for im in images]
+    widths = [im.shape[1] for im in images]
+    px_per_image_px = width_px / sum(widths)
+    if natural:
+        px_per_image_px = min(px_per_image_px, SCREEN * 72 / DPI)
+    fig_dpi = 100
+    # about 7.5 pixels per character of a 9-point title at 100 dpi
+    titles = [textwrap.fill(t, max(12, int(w * px_per_image_px / 7.5))) for t, w in zip(titles, widths)]
+    lines = max(t.count("\n") + 1 for t in titles)
+    width_in = sum(widths) * px_per_image_px / fig_dpi
+    height_in = max(heights) * px_per_image_px / fig_dpi + 0.2 * lines + 0.1
+    fig, axes = plt.subplots(1, len(images), figsize=(width_in, height_in), dpi=fig_dpi,
+                             gridspec_kw={"width_ratios": widths}, squeeze=False)
+    for ax, image, title in zip(axes[0], images, titles):
+        ax.imshow(image, interpolation="lanczos")
+        ax.set_ylim(max(heights), 0)  # top-aligned, one scale for all
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1 - (0.2 * lines + 0.05) / height_in,
+                        wspace=0.08)
+    plt.show()
+
+
+def packed(graph: Any) -> Any:
+    """The graphviz drawing `graph` with its rows and columns closer together (a tall graph)."""
+    graph = graph.copy()
+    graph.graph_attr.update(ranksep="0.25", nodesep="0.15")
+    return graph
