@@ -26,6 +26,13 @@ def png(graph: Any) -> Any:
     return plt.imread(io.BytesIO(_with_dpi(graph).pipe(format="png")))
 
 
+def packed(graph: Any) -> Any:
+    """The graphviz drawing `graph` with its rows and columns closer together (a tall graph)."""
+    graph = graph.copy()
+    graph.graph_attr.update(ranksep="0.25", nodesep="0.15")
+    return graph
+
+
 def show_graphs(graphs: Sequence[Any], titles: Sequence[str], width_px: int = PAGE_PX) -> None:
     """Draw the graphviz `graphs` side by side, each under its title, in `width_px` pixels."""
     images = [png(g) for g in graphs]
@@ -47,9 +54,14 @@ def show_steps(stepper: Any, steps: Sequence[int] | None = None, around: bool = 
     steps of a tall graph fit on one row at full size.
     """
     steps = list(range(1, len(stepper) + 1)) if steps is None else list(steps)
+    if not steps:
+        raise ValueError("show_steps: no steps to show (a stepper from a leaf has none)")
+    for k in steps:
+        if not 1 <= k <= len(stepper):
+            raise IndexError(f"show_steps: steps are numbered 1 to {len(stepper)}, got {k}")
     graphs = [stepper.frame(k - 1, caption=False) for k in steps]
     images = [_around_step(g) if around else png(g) for g in graphs]
-    _show(images, [stepper.caption(k - 1) for k in steps], PAGE_PX, natural=around)
+    _show(images, [stepper.caption(k - 1) for k in steps], PAGE_PX)
 
 
 def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
@@ -59,17 +71,20 @@ def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
     image = png(graph)
     x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
     objects = layout["objects"]
-    current = {o["_gvid"] for o in objects if "current" in o.get("class", "").split()
-               or "current-op" in o.get("class", "").split()}
-    passed = [e for e in layout.get("edges", []) if "passed" in (e.get("class") or "").split()]
+    # the stepper marks the step's value and operation, and the edges it passes gradients on
+    current = {o["_gvid"] for o in objects if {"current", "current-op"} & _classes(o)}
+    passed = [e for e in layout.get("edges", []) if "passed" in _classes(e)]
     chosen = current | {e["tail"] for e in passed}
     boxes = [_box(o) for o in objects if o["_gvid"] in chosen]
     boxes += [_label_box(e) for e in passed if "lp" in e]
-    left, right = _window(min(b[0] for b in boxes), max(b[2] for b in boxes), size[0], x0, x1)
-    bottom, top = _window(min(b[1] for b in boxes), max(b[3] for b in boxes), size[1], y0, y1)
+    # dot pads the drawing by 4 points a side; a window may reach into the padding
+    left, right = _window(min(b[0] for b in boxes), max(b[2] for b in boxes), size[0],
+                          x0 - 4, x1 + 4)
+    bottom, top = _window(min(b[1] for b in boxes), max(b[3] for b in boxes), size[1],
+                          y0 - 4, y1 + 4)
     rows, cols = image.shape[:2]
-    scale = cols / (x1 - x0 + 8)  # pixels per point: dot pads the drawing by 4 pt a side
-    pad = (cols - (x1 - x0) * scale) / 2
+    scale = cols / (x1 - x0 + 8)  # pixels per point
+    pad = 4 * scale
 
     def column(x: float) -> int:
         return max(0, min(cols, round(pad + (x - x0) * scale)))
@@ -85,6 +100,11 @@ def _window(low: float, high: float, size: float, start: float, end: float) -> t
     size = max(size, high - low + 20)
     low = max(start, min((low + high - size) / 2, end - size))
     return low, min(end, low + size)
+
+
+def _classes(item: dict[str, Any]) -> set[str]:
+    """The classes Graphviz's JSON output gives a node or an edge."""
+    return set((item.get("class") or "").split())
 
 
 def _with_dpi(graph: Any) -> Any:
@@ -106,22 +126,18 @@ def _label_box(edge: dict[str, Any]) -> tuple[float, float, float, float]:
     return x - 25, y - 6, x + 25, y + 6
 
 
-def _show(images: list[Any], titles: Sequence[str], width_px: int, natural: bool = False) -> None:
-    """The images in one row, each under its title, sharing one scale; at most width_px wide.
-
-    `natural=True` shows them at the size a browser gives the SVG (shrunk only to fit).
-    """
+def _show(images: list[Any], titles: Sequence[str], width_px: int) -> None:
+    """The images in one row, each under its title, at one scale: the size a browser gives
+    the drawing's SVG, shrunk (never enlarged) to fit in width_px."""
     heights = [im.shape[0] for im in images]
     widths = [im.shape[1] for im in images]
-    px_per_image_px = width_px / sum(widths)
-    if natural:
-        px_per_image_px = min(px_per_image_px, SCREEN * 72 / DPI)
+    scale = min(width_px / sum(widths), SCREEN * 72 / DPI)  # screen pixels per image pixel
     fig_dpi = 100
     # about 7.5 pixels per character of a 9-point title at 100 dpi
-    titles = [textwrap.fill(t, max(12, int(w * px_per_image_px / 7.5))) for t, w in zip(titles, widths)]
+    titles = [textwrap.fill(t, max(12, int(w * scale / 7.5))) for t, w in zip(titles, widths)]
     lines = max(t.count("\n") + 1 for t in titles)
-    width_in = sum(widths) * px_per_image_px / fig_dpi
-    height_in = max(heights) * px_per_image_px / fig_dpi + 0.2 * lines + 0.1
+    width_in = sum(widths) * scale / fig_dpi
+    height_in = max(heights) * scale / fig_dpi + 0.2 * lines + 0.1
     fig, axes = plt.subplots(1, len(images), figsize=(width_in, height_in), dpi=fig_dpi,
                              gridspec_kw={"width_ratios": widths}, squeeze=False)
     for ax, image, title in zip(axes[0], images, titles):
@@ -133,9 +149,3 @@ def _show(images: list[Any], titles: Sequence[str], width_px: int, natural: bool
                         wspace=0.08)
     plt.show()
 
-
-def packed(graph: Any) -> Any:
-    """The graphviz drawing `graph` with its rows and columns closer together (a tall graph)."""
-    graph = graph.copy()
-    graph.graph_attr.update(ranksep="0.25", nodesep="0.15")
-    return graph
