@@ -6,8 +6,9 @@ Without notebook arguments, every notebook in notebooks/ that has exercises. A c
 tagged `answer` holds assignments `name = <answer>`; its copy keeps the comments that
 ask the question and says `name = ...` instead, which the next cell (tagged `check`)
 reports as not answered yet. Outputs are cleared, so the learner runs the copy afresh.
-Copies go to out/exercises/ with the checking helper `exercises.py` beside them; an
-existing copy (perhaps with the learner's work in it) is kept unless --force is given.
+Copies go to out/exercises/ with the notebooks' helper modules (the checking helper
+`exercises.py`, the drawing helpers) beside them; an existing copy (perhaps with the
+learner's work in it) is kept unless --force is given.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     paths = args.notebooks or [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if has_exercises(p)]
     args.out.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(NOTEBOOKS / "exercises.py", args.out / "exercises.py")
+    for helper in sorted(NOTEBOOKS.glob("*.py")):  # exercises.py and the drawing helpers
+        shutil.copy2(helper, args.out / helper.name)
     for path in paths:
         target = args.out / path.name
         if target.exists() and not args.force:
