@@ -195,8 +195,9 @@ def test_script_writes_copies_and_keeps_the_learners_work(tmp_path, capsys):
     source = WITH_EXERCISES[0]
     assert blanking.main(["--out", str(tmp_path), str(source)]) == 0
     copy_path = tmp_path / source.name
-    for helper in ("exercises.py", "pictures.py"):  # the modules the notebooks import
-        assert (tmp_path / helper).read_text() == (NOTEBOOKS / helper).read_text()
+    for helper in NOTEBOOKS.glob("*.py"):  # the checks and the drawing helpers the copies import
+        assert (tmp_path / helper.name).read_text() == helper.read_text()
+    assert {"exercises.py", "pictures.py", "panels.py"} <= {p.name for p in tmp_path.glob("*.py")}
     count = blanking.blank_notebook(nbformat.read(source, as_version=4), source.name)
     assert f"{count} exercise{'' if count == 1 else 's'}\n" in capsys.readouterr().out
     assert "Exercise copy" in copy_path.read_text()
