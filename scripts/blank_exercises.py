@@ -3,9 +3,9 @@
     .venv/bin/python scripts/blank_exercises.py [--out DIR] [--force] [notebooks/NAME.ipynb ...]
 
 Without notebook arguments, every notebook in notebooks/ that has exercises. A cell
-tagged `answer` holds assignments `name = <answer>`; its copy keeps the comments that
-ask the question and says `name = ...` instead, which the next cell (tagged `check`)
-reports as not answered yet. Outputs are cleared, so the learner runs the copy afresh.
+tagged `answer` holds assignments `name = <answer>` (or a function, `def name(...):`);
+its copy keeps the comments that ask the question and says `name = ...` instead, which
+the next cell (tagged `check`) reports as not answered yet. Outputs are cleared, so the learner runs the copy afresh.
 Copies go to out/exercises/ in the project folder (or --out DIR), with the notebooks'
 helper modules (every .py file in notebooks/: `exercises.py` checks the answers) beside
 them; an existing copy (perhaps with the learner's work in it) is kept unless --force
@@ -52,7 +52,8 @@ def blank_source(source: str, placeholder: str = "...", where: str = "answer cel
     """The answer cell `source` with each assignment's right side replaced by `placeholder`.
 
     Comment lines and blank lines stay; a comment on an answer's own lines goes with it
-    (it may give the answer away). `a, b = …` becomes `a, b = ..., ...`.
+    (it may give the answer away). `a, b = …` becomes `a, b = ..., ...`, and a function
+    `def f(...):` with its body becomes `f = ...`.
     """
     lines = source.splitlines()
     statements = ast.parse(source).body
@@ -61,12 +62,16 @@ def blank_source(source: str, placeholder: str = "...", where: str = "answer cel
     blanked: dict[int, str] = {}  # first line of each statement -> its blanked form
     dropped: set[int] = set()
     for st in statements:
-        if not isinstance(st, ast.Assign) or len(st.targets) != 1:
-            raise ValueError(f"{where}: only assignments `name = answer` can be blanked, "
-                             f"got {ast.unparse(st)!r}")
-        target = _target(st.targets[0], where)
-        n = target.count(",") + 1
-        first, last = st.lineno - 1, (st.end_lineno or st.lineno) - 1
+        if isinstance(st, ast.FunctionDef):  # the learner writes the whole function
+            target, n = st.name, 1
+            first = min([st.lineno, *(d.lineno for d in st.decorator_list)]) - 1
+        elif isinstance(st, ast.Assign) and len(st.targets) == 1:
+            target = _target(st.targets[0], where)
+            n, first = target.count(",") + 1, st.lineno - 1
+        else:
+            raise ValueError(f"{where}: only assignments `name = answer` and functions "
+                             f"`def name(...)` can be blanked, got {ast.unparse(st)!r}")
+        last = (st.end_lineno or st.lineno) - 1
         blanked[first] = f"{target} = {', '.join([placeholder] * n)}"
         dropped.update(range(first + 1, last + 1))
     out = [blanked.get(i, line) for i, line in enumerate(lines) if i not in dropped]

@@ -171,7 +171,13 @@ def test_blank_source_blanks_tuples_and_statements_over_several_lines():
     assert blanking.blank_source("x = 1", placeholder="7") == "x = 7"
 
 
-@pytest.mark.parametrize("source", ["print(1)", "x += 1", "x.y = 3", "x = y = 2", "def f():\n    pass", "# only a comment"])
+def test_blank_source_blanks_a_function_with_its_body():
+    source = "# f(x) = 2x\ndef f(x):\n    # double it\n    return 2 * x\n\ng = 3"
+    assert blanking.blank_source(source) == "# f(x) = 2x\nf = ...\n\ng = ..."
+    assert blanking.blank_source("@staticmethod\ndef f():\n    pass") == "f = ..."
+
+
+@pytest.mark.parametrize("source", ["print(1)", "x += 1", "x.y = 3", "x = y = 2", "class C:\n    pass", "# only a comment"])
 def test_blank_source_refuses_cells_it_cannot_blank(source):
     with pytest.raises(ValueError, match="answer cell"):
         blanking.blank_source(source)
@@ -273,9 +279,11 @@ def _read_names(source: str) -> set[str]:
 
 
 def _answer_names(source: str) -> set[str]:
-    """The names an answer cell assigns (`x = …`, `a, b = …`)."""
-    targets = [t for st in ast.parse(source).body if isinstance(st, ast.Assign) for t in st.targets]
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    """The names an answer cell assigns (`x = …`, `a, b = …`, `def f(…)`)."""
+    body = ast.parse(source).body
+    targets = [t for st in body if isinstance(st, ast.Assign) for t in st.targets]
+    functions = {st.name for st in body if isinstance(st, ast.FunctionDef)}
+    return functions | {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
