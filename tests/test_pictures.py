@@ -4,6 +4,8 @@ step, drawings side by side."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import math
 from pathlib import Path
 
 import matplotlib
@@ -84,3 +86,84 @@ def test_packed_brings_rows_closer():
     graph = draw_dot(_deep(), rankdir="TB")
     tall, short = (pictures.png(g).shape[0] for g in (graph, pictures.packed(graph)))
     assert short < tall
+
+
+def _network() -> Value:
+    """A 2-2-1 network's loss from sums and products: both inputs feed both hidden neurons."""
+    x = [Value(0.05, label="x1"), Value(0.10, label="x2")]
+    w = [Value(0.1 * (i + 1), label=f"w{i + 1}") for i in range(6)]
+    h1 = (x[0] * w[0] + x[1] * w[1]).sigmoid()
+    h2 = (x[0] * w[2] + x[1] * w[3]).sigmoid()
+    return ((h1 * w[4] + h2 * w[5]).sigmoid() - 0.01) ** 2
+
+
+def _layout(graph) -> dict:
+    return json.loads(graph.pipe(format="json"))
+
+
+def _start(edge: dict) -> str:
+    """The point "x,y" where an edge of a Graphviz layout leaves its tail."""
+    return next(p for p in edge["pos"].split() if not p[0].isalpha())
+
+
+def _crossings(graph) -> int:
+    """Pairs of edges (not sharing a node) whose control polygons cross, in Graphviz's layout."""
+    layout = _layout(graph)
+    edges = []
+    for e in layout["edges"]:
+        points = [tuple(float(v) for v in p.split(",")) for p in e["pos"].split() if not p[0].isalpha()]
+        edges.append(({e["tail"], e["head"]}, list(zip(points, points[1:]))))
+
+    def cross(s, t):  # proper intersection of two segments
+        def side(a, b, c):
+            return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        (p, q), (r, u) = s, t
+        return side(p, q, r) * side(p, q, u) < 0 and side(r, u, p) * side(r, u, q) < 0
+
+    return sum(1 for i, (ends, segs) in enumerate(edges) for ends2, segs2 in edges[i + 1:]
+               if not ends & ends2 and any(cross(s, t) for s in segs for t in segs2))
+
+
+def test_untangled_lets_graphviz_order_inputs_to_cross_less():
+    graph = draw_dot(_network(), rankdir="TB")
+    assert "ordering" in graph.graph_attr
+    tidy = pictures.untangled(graph)
+    assert "ordering" not in tidy.graph_attr and "ordering" in graph.graph_attr  # a copy
+    assert tidy.body == graph.body  # the same nodes and edges
+    assert _crossings(tidy) < _crossings(graph)
+
+
+def test_gradient_labels_sit_beside_the_parent_they_go_to():
+    """Step 'a * w' passes two gradients up two edges that meet: each label goes next to its
+    own parent, on the outer side, so the two are far apart."""
+    a, w = Value(0.6, label="a"), Value(0.4, label="w")
+    out = (a * w).tanh()
+    stepper = BackwardStepper(out, rankdir="TB")
+    k = [i for i in range(len(stepper)) if "a * w" in stepper.caption(i)][0]
+    frame = stepper.frame(k, caption=False)
+    moved = pictures._labels_beside_parents(frame)
+    before = [e for e in _layout(frame)["edges"] if e.get("class") == "passed"]
+    layout = _layout(moved)
+    after = [e for e in layout["edges"] if e.get("class") == "passed"]
+    slope = 1 - math.tanh(0.6 * 0.4) ** 2  # the gradient arriving at a * w
+    expected = [f"{slope * 0.4:+.4f}", f"{slope * 0.6:+.4f}"]  # to a: times w; to w: times a
+    assert [e.get("taillabel") for e in after] == [e["label"] for e in before] == expected
+
+    def x(text):
+        return float(text.split(",")[0])
+
+    tails = [x(_start(e)) for e in after]  # where each edge leaves its parent
+    labels = [x(e["tail_lp"]) for e in after]
+    left, right = sorted(range(2), key=lambda i: tails[i])
+    assert labels[left] < tails[left] and labels[right] > tails[right]  # the outer sides
+    spread = abs(labels[0] - labels[1])
+    assert spread > abs(x(before[0]["lp"]) - x(before[1]["lp"]))
+    assert pictures._around_step(moved).shape[1] > 0  # the window holds the moved labels
+
+
+def test_a_single_gradient_label_goes_to_the_right_of_its_edge():
+    stepper = BackwardStepper((Value(2.0, label="x") * 3.0).tanh(), rankdir="TB")
+    layout = _layout(pictures._labels_beside_parents(stepper.frame(0, caption=False)))
+    (edge,) = [e for e in layout["edges"] if e.get("class") == "passed"]
+    tail_x = float(_start(edge).split(",")[0])
+    assert "label" not in edge and float(edge["tail_lp"].split(",")[0]) > tail_x
