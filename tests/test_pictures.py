@@ -111,7 +111,8 @@ def _crossings(graph) -> int:
     layout = _layout(graph)
     edges = []
     for e in layout["edges"]:
-        points = [tuple(float(v) for v in p.split(",")) for p in e["pos"].split() if not p[0].isalpha()]
+        points = [tuple(float(v) for v in p.split(","))
+                  for p in e["pos"].split() if not p[0].isalpha()]
         edges.append(({e["tail"], e["head"]}, list(zip(points, points[1:]))))
 
     def cross(s, t):  # proper intersection of two segments
@@ -167,3 +168,42 @@ def test_a_single_gradient_label_goes_to_the_right_of_its_edge():
     (edge,) = [e for e in layout["edges"] if e.get("class") == "passed"]
     tail_x = float(_start(edge).split(",")[0])
     assert "label" not in edge and float(edge["tail_lp"].split(",")[0]) > tail_x
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("w1", "$w_{1}$"), ("b1,2", "$b_{1,2}$"), ("a12", "$a_{12}$"), ("t", "$t$")])
+def test_subscripted_writes_a_names_digits_small(name, text):
+    assert pictures.subscripted(name) == text
+
+
+def test_show_network_labels_every_arrow_and_bias(_no_windows):
+    pictures.show_network([["x1", "x2"], ["a1,1", "a1,2"], ["a2"]],
+                          weights=["w1", "w2", "w3", "w4", "w5", "w6"],
+                          biases=["b1,1", "b1,2", "b2"], loss="L")
+    (fig,) = _no_windows
+    (ax,) = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    for name in ["x1", "x2", "a1,1", "a1,2", "a2", "w1", "w6"]:
+        assert texts.count(pictures.subscripted(name)) == 1
+    assert "+ $b_{1,1}$" in texts and "+ $b_{2}$" in texts
+    arrows = [a for a in ax.texts if a.get_text() == "" or a.get_text() == "L"]  # annotations
+    assert len(arrows) == 6 + 1  # one per weight, and the one to the loss
+    assert fig.get_size_inches()[0] * fig.dpi <= pictures.PAGE_PX + 1
+
+
+def test_show_network_puts_each_weight_on_its_own_arrow(_no_windows):
+    """w2 goes from x2 to the first neuron: its label lies on the segment between them."""
+    pictures.show_network([["x1", "x2"], ["h1", "h2"]], weights=["w1", "w2", "w3", "w4"],
+                          biases=["b1", "b2"])
+    (fig,) = _no_windows
+    (ax,) = fig.axes
+    at = {t.get_text(): t.get_position() for t in ax.texts}
+    (x0, y0), (x1, y1), (lx, ly) = at["$x_{2}$"], at["$h_{1}$"], at["$w_{2}$"]
+    s = (lx - x0) / (x1 - x0)
+    assert 0.5 < s < 0.9 and ly == pytest.approx(y0 + s * (y1 - y0))
+    assert at["$w_{1}$"][1] == pytest.approx(at["$x_{1}$"][1])  # x1 to h1: level
+
+
+def test_show_network_refuses_a_wrong_number_of_labels():
+    with pytest.raises(ValueError, match="4 weights and 2 biases needed, got 3 and 2"):
+        pictures.show_network([["x1", "x2"], ["h1", "h2"]], ["w1", "w2", "w3"], ["b1", "b2"])
