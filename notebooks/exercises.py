@@ -4,6 +4,8 @@ An exercise is two cells. The first (tagged `answer`) assigns the learner's answ
 second (tagged `check`) calls `check`, `check_function` or `check_op`. In the learner's copy
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
 answered yet. A number that is right but rounded too much (within 2%) is CLOSE, not WRONG.
+A wrong number is checked for common slips (a sign, a base-10 logarithm), and a function
+that fails is reported with its exception and the input it failed at.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from autograd import TraceError
+
 OK, CLOSE, WRONG, NOT_ANSWERED = "OK", "CLOSE", "WRONG", "NOT ANSWERED"
 
 # A hand answer within this relative distance of the right one is taken as rounded, not wrong.
 ROUNDING = 0.02
+LN10 = math.log(10.0)  # log10(x) = ln(x) / ln(10): a base-10 answer is ln(10) times too small
 
 
 def _number(x: float) -> str:
@@ -73,10 +78,20 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, but "
               f"rounded too much to tell: give 4 significant digits (or type the expression).")
         return
-    detail = f"{_number(answer)} is not right."
-    if expected != 0 and _close(-answer, expected, rounding):
-        detail += " The size is right but the sign is not."
-    _wrong(name, detail, hint)
+    _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding)}", hint)
+
+
+def _slip(answer: float, expected: float, rel_tol: float) -> str:
+    """A sentence naming the common slip that turns `expected` into `answer`, or ""."""
+    if expected == 0:
+        return ""
+    if _close(-answer, expected, rel_tol):
+        return " The size is right but the sign is not."
+    if _close(abs(answer) * LN10, abs(expected), rel_tol):
+        sign = "" if (answer < 0) == (expected < 0) else " (and check the sign)"
+        return (" That is what a base-10 logarithm gives: use the natural logarithm, ln "
+                f"(math.log in Python){sign}.")
+    return ""
 
 
 def check_function(
@@ -113,7 +128,13 @@ def check_op(
         return
 
     def value(x: float) -> Any:
-        return op(make(x)).data
+        node = make(x)
+        result = op(node)
+        if not _is_number(getattr(result, "data", None)):  # a float, say: backward cannot reach x
+            kind = type(node).__name__
+            raise _NotANode(f"it returned {_described(result)}, not a {kind}: return a new {kind} "
+                            f"made from its input, so that backward() can reach the input")
+        return result.data
 
     def slope(x: float) -> Any:
         node = make(x)
@@ -125,12 +146,29 @@ def check_op(
         _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6)
 
 
+class _NotANode(Exception):
+    """check_op's operation returned something that is not a node (its message says what)."""
+
+
+def _described(thing: Any) -> str:
+    """'a float, 2.71828' for a number; the type and repr for anything else."""
+    if _is_number(thing):
+        return f"a {type(thing).__name__}, {_number(thing)}"
+    return f"{type(thing).__name__} {thing!r}"
+
+
 def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
             points: list[float], hint: str, rel_tol: float) -> bool:
     """Compare f with reference at each point; print OK or the first disagreement."""
     for x in points:
         try:
             got = f(x)
+        except _NotANode as exc:
+            _wrong(name, f"at x = {_number(x)} {exc}.", hint)
+            return False
+        except TraceError as exc:  # recording the function failed, whatever the input
+            _wrong(name, f"tracing failed: {exc}", hint)
+            return False
         except Exception as exc:  # the learner's code may fail in any way: report it
             _wrong(name, f"at x = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
             return False

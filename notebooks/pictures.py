@@ -3,7 +3,9 @@
 `draw_dot` shows one graph at a time. These put a few next to each other, small enough
 to compare at a glance on a page about 900 px wide: one graph at several input settings
 (`show_frames`), or some frames of a `BackwardStepper`, whole or cut down to the step's
-own neighbourhood (`show_steps`).
+own neighbourhood (`show_steps`). `packed` and `untangled` tidy one drawing: rows closer
+together, fewer crossing edges. `show_network` draws a small network the way textbooks do,
+neurons as circles and every weight on its arrow.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
 DPI = 150  # Graphviz renders at this resolution, so text stays sharp once shrunk
 PAGE_PX = 880  # a figure is never wider than this (GitHub's notebook column)
 SCREEN = 4 / 3  # pixels per point: how big a browser draws an SVG at 100%
+RADIUS = 0.36  # a neuron's circle in show_network, whose layers are 2.2 units apart
+UNIT = 0.9  # inches per unit of show_network's layout
 
 
 def png(graph: Any) -> Any:
@@ -30,6 +35,18 @@ def packed(graph: Any) -> Any:
     """The graphviz drawing `graph` with its rows and columns closer together (a tall graph)."""
     graph = graph.copy()
     graph.graph_attr.update(ranksep="0.25", nodesep="0.15")
+    return graph
+
+
+def untangled(graph: Any) -> Any:
+    """The graphviz drawing `graph` free to place each operation's inputs in any order.
+
+    `draw_dot` keeps an operation's inputs in argument order (left, right), which matters for
+    `-` and `/` but can make edges cross. For a graph of sums and products, where the order
+    does not matter, this lets Graphviz choose the order with the fewest crossings.
+    """
+    graph = graph.copy()
+    graph.graph_attr.pop("ordering", None)
     return graph
 
 
@@ -59,9 +76,51 @@ def show_steps(stepper: Any, steps: Sequence[int] | None = None, around: bool = 
     for k in steps:
         if not 1 <= k <= len(stepper):
             raise IndexError(f"show_steps: steps are numbered 1 to {len(stepper)}, got {k}")
-    graphs = [stepper.frame(k - 1, caption=False) for k in steps]
+    graphs = [_labels_beside_parents(stepper.frame(k - 1, caption=False)) for k in steps]
     images = [_around_step(g) if around else png(g) for g in graphs]
     _show(images, [stepper.caption(k - 1) for k in steps], PAGE_PX)
+
+
+def _labels_beside_parents(graph: Any, angle: float = 65.0) -> Any:
+    """The frame with each gradient the step passes on written next to the parent it goes to.
+
+    Graphviz writes an edge's label halfway along it, always on the same side, so the labels
+    of two edges that meet at one operation can end up side by side with no telling which is
+    whose. Each label goes instead near its edge's tail (the parent), turned `angle` degrees
+    away from the step's other parents.
+    """
+    layout = json.loads(graph.pipe(format="json"))
+    objects = layout["objects"]
+    passed = [e for e in layout.get("edges", []) if "passed" in _classes(e)]
+    if not passed:
+        return graph
+
+    def point(gvid: int) -> tuple[float, float]:
+        x, y = objects[gvid]["pos"].split(",")
+        return float(x), float(y)
+
+    tails = [point(e["tail"]) for e in passed]
+    cx = sum(x for x, _ in tails) / len(tails)
+    cy = sum(y for _, y in tails) / len(tails)
+    turn = {}
+    for edge, (tx, ty) in zip(passed, tails):
+        hx, hy = point(edge["head"])
+        # which side of the edge (tail to head) the other parents' centre lies on: the sign
+        # of a cross product; a positive labelangle turns counterclockwise from the edge
+        side = (hx - tx) * (ty - cy) - (hy - ty) * (tx - cx)
+        key = f"{objects[edge['tail']]['name']} -> {objects[edge['head']]['name']}"
+        turn[key] = -angle if side < 0 else angle
+    moved = graph.copy()
+    moved.body = [_tail_label(line, turn) for line in graph.body]
+    return moved
+
+
+def _tail_label(line: str, turn: dict[str, float]) -> str:
+    """A DOT edge line of the step with its label made a tail label turned by turn[edge]."""
+    edge = line.strip().split(" [")[0]
+    if "class=passed" not in line or edge not in turn:
+        return line
+    return line.replace(" [label=", f" [labelangle={turn[edge]:g} labeldistance=3 taillabel=", 1)
 
 
 def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
@@ -76,7 +135,7 @@ def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
     passed = [e for e in layout.get("edges", []) if "passed" in _classes(e)]
     chosen = current | {e["tail"] for e in passed}
     boxes = [_box(o) for o in objects if o["_gvid"] in chosen]
-    boxes += [_label_box(e) for e in passed if "lp" in e]
+    boxes += [_label_box(e) for e in passed if "lp" in e or "tail_lp" in e]
     # dot pads the drawing by 4 points a side; a window may reach into the padding
     left, right = _window(min(b[0] for b in boxes), max(b[2] for b in boxes), size[0],
                           x0 - 4, x1 + 4)
@@ -121,8 +180,8 @@ def _box(node: dict[str, Any]) -> tuple[float, float, float, float]:
 
 
 def _label_box(edge: dict[str, Any]) -> tuple[float, float, float, float]:
-    """Room for an edge's label around its position (about 50 x 12 points)."""
-    x, y = (float(v) for v in edge["lp"].split(","))
+    """Room for an edge's label (or tail label) around its position (about 50 x 12 points)."""
+    x, y = (float(v) for v in edge.get("lp", edge.get("tail_lp", "")).split(","))
     return x - 25, y - 6, x + 25, y + 6
 
 
@@ -149,3 +208,85 @@ def _show(images: list[Any], titles: Sequence[str], width_px: int) -> None:
                         wspace=0.08)
     plt.show()
 
+
+
+def subscripted(name: str) -> str:
+    """'w1' -> '$w_{1}$', 'b1,2' -> '$b_{1,2}$': matplotlib's math text for a name whose
+    digits are a subscript."""
+    letters = name.rstrip("0123456789,")
+    return f"${letters}_{{{name[len(letters):]}}}$" if letters != name else f"${name}$"
+
+
+def show_network(layers: Sequence[Sequence[str]], weights: Sequence[str], biases: Sequence[str],
+                 loss: str = "") -> None:
+    """Draw a fully connected network: a column of circles per layer, an arrow from every
+    neuron to every neuron of the next layer, each labelled with its weight.
+
+    `layers` names the neurons, inputs first ("x1", "a1,1", ...). `weights` label the arrows
+    into each neuron in turn, from each neuron of the layer before in turn; `biases` name one
+    bias per neuron after the inputs, written under its circle. `loss`, if given, is written
+    after the output. Names are drawn with their digits as subscripts (w1 as w₁).
+    """
+    arrows = [(i, j, k) for i in range(1, len(layers)) for k in range(len(layers[i]))
+              for j in range(len(layers[i - 1]))]  # (layer, from neuron, to neuron)
+    neurons = sum(len(layer) for layer in layers[1:])
+    if len(weights) != len(arrows) or len(biases) != neurons:
+        raise ValueError(f"show_network: {len(arrows)} weights and {neurons} biases needed, "
+                         f"got {len(weights)} and {len(biases)}")
+    tall = max(len(layer) for layer in layers)
+    fig = plt.figure(dpi=100)
+    # the figure is sized to the layout, UNIT inches per unit, so text keeps its size
+    after = 0.55 + _inches(fig, loss, 12) / UNIT if loss else 0.0  # room for the loss
+    left, right = -RADIUS - 0.1, 2.2 * (len(layers) - 1) + RADIUS + 0.1 + after
+    top = 0.65 * (tall - 1) + RADIUS + 0.1  # the highest circle
+    bottom = -top - 0.45  # the lowest circle, and the bias under it
+    fig.set_size_inches((right - left) * UNIT, (top - bottom) * UNIT)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.axis("off")
+
+    def place(i: int, k: int) -> tuple[float, float]:  # column i, row k, centred on the middle
+        return 2.2 * i, 1.3 * ((len(layers[i]) - 1) / 2 - k)
+
+    for (i, j, k), weight in zip(arrows, weights):
+        _weighted_arrow(ax, place(i - 1, j), place(i, k), subscripted(weight))
+    names = iter(biases)
+    for i, layer in enumerate(layers):
+        for k, name in enumerate(layer):
+            x, y = place(i, k)
+            ax.add_patch(plt.Circle((x, y), RADIUS, facecolor="#dbeafe" if i == 0 else "white",
+                                    edgecolor="#374151", linewidth=1.5, zorder=3))
+            ax.text(x, y, subscripted(name), ha="center", va="center", fontsize=12, zorder=4)
+            if i > 0:
+                ax.text(x, y - RADIUS - 0.12, "+ " + subscripted(next(names)), ha="center",
+                        va="top", fontsize=11, color="#6b21a8")
+    if loss:
+        out = 2.2 * (len(layers) - 1) + RADIUS
+        ax.annotate(loss, xy=(out, 0), xytext=(out + 0.45, 0), fontsize=12, va="center",
+                    arrowprops={"arrowstyle": "<-", "color": "#374151", "lw": 1.2})
+    plt.show()
+
+
+def _inches(fig: Any, text: str, fontsize: float) -> float:
+    """How wide `text` is, in inches, when `fig` draws it at `fontsize` points."""
+    probe = fig.text(0, 0, text, fontsize=fontsize)
+    width = probe.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi
+    probe.remove()
+    return float(width)
+
+
+def _weighted_arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float],
+                    label: str) -> None:
+    """An arrow between two circles, its label on a white patch about a third of the way
+    from the end, where the arrows into one neuron are still apart."""
+    (x0, y0), (x1, y1) = start, end
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length  # unit vector: from circle edge to edge
+    style = {"arrowstyle": "-|>", "color": "#4b5563", "lw": 1.2, "shrinkA": 0, "shrinkB": 0}
+    ax.annotate("", xy=(x1 - ux * RADIUS, y1 - uy * RADIUS),
+                xytext=(x0 + ux * RADIUS, y0 + uy * RADIUS), arrowprops=style, zorder=1)
+    t = 0.68
+    ax.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), label, ha="center", va="center",
+            fontsize=11, zorder=2,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})

@@ -11,10 +11,11 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from autograd import Value
+from autograd import Value, trace
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -148,7 +149,62 @@ def test_check_op_checks_value_then_gradient(capsys):
     wrong_value = _printed(capsys, exercises.check_op, "exp", lambda v: v * 2.0, *args, hint="e^x")
     assert _status(wrong_value) == ["WRONG"] and "its value" in wrong_value and "Hint: e^x" in wrong_value
     not_a_node = _printed(capsys, exercises.check_op, "exp", lambda v: math.exp(v.data), *args)
-    assert _status(not_a_node) == ["WRONG"] and "AttributeError" in not_a_node
+    assert _status(not_a_node) == ["WRONG"]
+    assert "at x = -1 it returned a float, 0.367879, not a Value: return a new Value" in not_a_node
+
+
+def test_check_op_asks_for_the_learners_own_kind_of_node(capsys):
+    """Notebook 00's exp on its own Scalar, returning a plain number: 'return a Scalar'."""
+
+    class Node(Scalar):
+        def backward(self):
+            self.grad = 1.0
+
+    out = _printed(capsys, exercises.check_op, "exp", lambda v: math.exp(v.data), Node,
+                   math.exp, math.exp, [0.0], hint="start from tanh")
+    assert _status(out) == ["WRONG"] and "Hint: start from tanh" in out
+    assert "returned a float, 1, not a Node: return a new Node" in out
+    assert "AttributeError" not in out
+    text = _printed(capsys, exercises.check_op, "exp", lambda v: "e", Node, math.exp, math.exp, [0.0])
+    assert "returned str 'e', not a Node" in text
+
+
+def test_check_function_reports_the_exception_and_the_input(capsys):
+    def fails_above_one(x):
+        if x > 1:
+            raise ValueError("too big")
+        return x
+
+    out = _printed(capsys, exercises.check_function, "f", fails_above_one, lambda x: x, [0.0, 2.0, 3.0])
+    assert _status(out) == ["WRONG"] and "at x = 2 it raised ValueError: too big" in out
+
+
+def test_check_function_says_tracing_failed_without_an_input(capsys):
+    """A branch on a traced Value fails when the function is recorded, not at any one
+    input: the check says so, with the engine's message."""
+
+    def cap(v):
+        return v if v < 2 else v * 0 + 2  # an `if` on a Value: cannot be traced
+
+    def traced(a):
+        return trace(cap, 0.0)(np.array([a]))[0]
+
+    out = _printed(capsys, exercises.check_function, "cap, traced", traced, lambda a: min(a, 2.0),
+                   [-1.0, 2.5], hint="without an if")
+    assert _status(out) == ["WRONG"] and "Hint: without an if" in out
+    assert "cap, traced: tracing failed: a comparison v < ..." in out
+    assert "at x =" not in out and "raised" not in out
+
+
+def test_check_points_out_a_base_10_logarithm(capsys):
+    out = _printed(capsys, exercises.check, "loss", -math.log10(0.9), -math.log(0.9), hint="reread")
+    assert _status(out) == ["WRONG"] and "natural logarithm" in out and "Hint: reread" in out
+    assert "check the sign" not in out
+    flipped = _printed(capsys, exercises.check, "loss", math.log10(0.9), -math.log(0.9))
+    assert "natural logarithm" in flipped and "check the sign" in flipped
+    for other in (0.5, -math.log(0.9) / 2, 0.0):  # other wrong answers: no word about logarithms
+        assert "logarithm" not in _printed(capsys, exercises.check, "loss", other, -math.log(0.9))
+    assert "logarithm" not in _printed(capsys, exercises.check, "zero", 0.0, 1.0)
 
 
 def test_check_op_reports_a_blank_or_a_number(capsys):

@@ -4,6 +4,8 @@ step, drawings side by side."""
 from __future__ import annotations
 
 import importlib.util
+import json
+import math
 from pathlib import Path
 
 import matplotlib
@@ -84,3 +86,124 @@ def test_packed_brings_rows_closer():
     graph = draw_dot(_deep(), rankdir="TB")
     tall, short = (pictures.png(g).shape[0] for g in (graph, pictures.packed(graph)))
     assert short < tall
+
+
+def _network() -> Value:
+    """A 2-2-1 network's loss from sums and products: both inputs feed both hidden neurons."""
+    x = [Value(0.05, label="x1"), Value(0.10, label="x2")]
+    w = [Value(0.1 * (i + 1), label=f"w{i + 1}") for i in range(6)]
+    h1 = (x[0] * w[0] + x[1] * w[1]).sigmoid()
+    h2 = (x[0] * w[2] + x[1] * w[3]).sigmoid()
+    return ((h1 * w[4] + h2 * w[5]).sigmoid() - 0.01) ** 2
+
+
+def _layout(graph) -> dict:
+    return json.loads(graph.pipe(format="json"))
+
+
+def _start(edge: dict) -> str:
+    """The point "x,y" where an edge of a Graphviz layout leaves its tail."""
+    return next(p for p in edge["pos"].split() if not p[0].isalpha())
+
+
+def _crossings(graph) -> int:
+    """Pairs of edges (not sharing a node) whose control polygons cross, in Graphviz's layout."""
+    layout = _layout(graph)
+    edges = []
+    for e in layout["edges"]:
+        points = [tuple(float(v) for v in p.split(","))
+                  for p in e["pos"].split() if not p[0].isalpha()]
+        edges.append(({e["tail"], e["head"]}, list(zip(points, points[1:]))))
+
+    def cross(s, t):  # proper intersection of two segments
+        def side(a, b, c):
+            return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        (p, q), (r, u) = s, t
+        return side(p, q, r) * side(p, q, u) < 0 and side(r, u, p) * side(r, u, q) < 0
+
+    return sum(1 for i, (ends, segs) in enumerate(edges) for ends2, segs2 in edges[i + 1:]
+               if not ends & ends2 and any(cross(s, t) for s in segs for t in segs2))
+
+
+def test_untangled_lets_graphviz_order_inputs_to_cross_less():
+    graph = draw_dot(_network(), rankdir="TB")
+    assert "ordering" in graph.graph_attr
+    tidy = pictures.untangled(graph)
+    assert "ordering" not in tidy.graph_attr and "ordering" in graph.graph_attr  # a copy
+    assert tidy.body == graph.body  # the same nodes and edges
+    assert _crossings(tidy) < _crossings(graph)
+
+
+def test_gradient_labels_sit_beside_the_parent_they_go_to():
+    """Step 'a * w' passes two gradients up two edges that meet: each label goes next to its
+    own parent, on the outer side, so the two are far apart."""
+    a, w = Value(0.6, label="a"), Value(0.4, label="w")
+    out = (a * w).tanh()
+    stepper = BackwardStepper(out, rankdir="TB")
+    k = [i for i in range(len(stepper)) if "a * w" in stepper.caption(i)][0]
+    frame = stepper.frame(k, caption=False)
+    moved = pictures._labels_beside_parents(frame)
+    before = [e for e in _layout(frame)["edges"] if e.get("class") == "passed"]
+    layout = _layout(moved)
+    after = [e for e in layout["edges"] if e.get("class") == "passed"]
+    slope = 1 - math.tanh(0.6 * 0.4) ** 2  # the gradient arriving at a * w
+    expected = [f"{slope * 0.4:+.4f}", f"{slope * 0.6:+.4f}"]  # to a: times w; to w: times a
+    assert [e.get("taillabel") for e in after] == [e["label"] for e in before] == expected
+
+    def x(text):
+        return float(text.split(",")[0])
+
+    tails = [x(_start(e)) for e in after]  # where each edge leaves its parent
+    labels = [x(e["tail_lp"]) for e in after]
+    left, right = sorted(range(2), key=lambda i: tails[i])
+    assert labels[left] < tails[left] and labels[right] > tails[right]  # the outer sides
+    spread = abs(labels[0] - labels[1])
+    assert spread > abs(x(before[0]["lp"]) - x(before[1]["lp"]))
+    assert pictures._around_step(moved).shape[1] > 0  # the window holds the moved labels
+
+
+def test_a_single_gradient_label_goes_to_the_right_of_its_edge():
+    stepper = BackwardStepper((Value(2.0, label="x") * 3.0).tanh(), rankdir="TB")
+    layout = _layout(pictures._labels_beside_parents(stepper.frame(0, caption=False)))
+    (edge,) = [e for e in layout["edges"] if e.get("class") == "passed"]
+    tail_x = float(_start(edge).split(",")[0])
+    assert "label" not in edge and float(edge["tail_lp"].split(",")[0]) > tail_x
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("w1", "$w_{1}$"), ("b1,2", "$b_{1,2}$"), ("a12", "$a_{12}$"), ("t", "$t$")])
+def test_subscripted_writes_a_names_digits_small(name, text):
+    assert pictures.subscripted(name) == text
+
+
+def test_show_network_labels_every_arrow_and_bias(_no_windows):
+    pictures.show_network([["x1", "x2"], ["a1,1", "a1,2"], ["a2"]],
+                          weights=["w1", "w2", "w3", "w4", "w5", "w6"],
+                          biases=["b1,1", "b1,2", "b2"], loss="L")
+    (fig,) = _no_windows
+    (ax,) = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    for name in ["x1", "x2", "a1,1", "a1,2", "a2", "w1", "w6"]:
+        assert texts.count(pictures.subscripted(name)) == 1
+    assert "+ $b_{1,1}$" in texts and "+ $b_{2}$" in texts
+    arrows = [a for a in ax.texts if a.get_text() == "" or a.get_text() == "L"]  # annotations
+    assert len(arrows) == 6 + 1  # one per weight, and the one to the loss
+    assert fig.get_size_inches()[0] * fig.dpi <= pictures.PAGE_PX + 1
+
+
+def test_show_network_puts_each_weight_on_its_own_arrow(_no_windows):
+    """w2 goes from x2 to the first neuron: its label lies on the segment between them."""
+    pictures.show_network([["x1", "x2"], ["h1", "h2"]], weights=["w1", "w2", "w3", "w4"],
+                          biases=["b1", "b2"])
+    (fig,) = _no_windows
+    (ax,) = fig.axes
+    at = {t.get_text(): t.get_position() for t in ax.texts}
+    (x0, y0), (x1, y1), (lx, ly) = at["$x_{2}$"], at["$h_{1}$"], at["$w_{2}$"]
+    s = (lx - x0) / (x1 - x0)
+    assert 0.5 < s < 0.9 and ly == pytest.approx(y0 + s * (y1 - y0))
+    assert at["$w_{1}$"][1] == pytest.approx(at["$x_{1}$"][1])  # x1 to h1: level
+
+
+def test_show_network_refuses_a_wrong_number_of_labels():
+    with pytest.raises(ValueError, match="4 weights and 2 biases needed, got 3 and 2"):
+        pictures.show_network([["x1", "x2"], ["h1", "h2"]], ["w1", "w2", "w3"], ["b1", "b2"])
