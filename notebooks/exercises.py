@@ -3,16 +3,30 @@
 An exercise is two cells. The first (tagged `answer`) assigns the learner's answer, the
 second (tagged `check`) calls `check`, `check_function` or `check_op`. In the learner's copy
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
-answered yet. A number that is right but rounded too much (within 2%) is CLOSE, not WRONG.
-A wrong number is checked for common slips (a sign, a base-10 logarithm), and a function
-that fails is reported with its exception and the input it failed at.
+answered yet.
+
+`check` compares a number. One within 2% of the right answer is CLOSE (right, but rounded
+too much to tell), not WRONG. A check can name the slips it expects: `slips={"used a₁,₁
+instead of a₁,₂": delta2 * a11}` maps a description to the number that slip gives, and an
+answer nearer that number than the right one (within the same 2%) is WRONG with "that is
+what you get if you used a₁,₁ instead of a₁,₂". A wrong sign is always pointed out; a
+base-10 logarithm only when the check asks with `log10=True` (a loss built on ln, where
+the slip is likely: elsewhere a number ln 10 times too small is mostly a coincidence).
+
+`check_function` compares a function with a reference at a few points, and `check_op` a
+new operation on nodes (its value, then the gradient `backward()` leaves on its input).
+Their `slips` map a description to the function that slip computes (for `check_op`, its
+wrong derivative). A function that gives one number at every point, or an operation whose
+result does not depend on its input, is reported as a constant; a failed trace says
+"tracing failed" with the engine's message; an exception is shown with the input it came
+from.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from autograd import TraceError
@@ -22,6 +36,7 @@ OK, CLOSE, WRONG, NOT_ANSWERED = "OK", "CLOSE", "WRONG", "NOT ANSWERED"
 # A hand answer within this relative distance of the right one is taken as rounded, not wrong.
 ROUNDING = 0.02
 LN10 = math.log(10.0)  # log10(x) = ln(x) / ln(10): a base-10 answer is ln(10) times too small
+CONSTANT = "your function returned a constant"  # how a function that ignores its input is told
 
 
 def _number(x: float) -> str:
@@ -60,9 +75,22 @@ def _not_answered(name: str) -> None:
     print(f"{NOT_ANSWERED}  {name}: replace the ... in the cell above, then run both cells.")
 
 
-def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3) -> None:
-    """Print OK if `answer` equals `expected` (to `rel_tol`); CLOSE if it is within 2% (right,
-    but rounded too much to tell); else WRONG with the hint."""
+def _slips(where: str, slips: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
+    """`slips` as a dict {description: wrong value}; TypeError for anything else."""
+    if slips is None:
+        return {}
+    test = _is_number if kind == "number" else callable
+    if not isinstance(slips, Mapping) or not all(
+            isinstance(k, str) and test(v) for k, v in slips.items()):
+        raise TypeError(f"{where}: slips must be a dict {{description: {kind}}}, got {slips!r}")
+    return dict(slips)
+
+
+def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3,
+          slips: Mapping[str, float] | None = None, log10: bool = False) -> None:
+    """Print OK if `answer` equals `expected` (to `rel_tol`); WRONG naming a slip it matches;
+    CLOSE if it is within 2% (right, but rounded too much to tell); else WRONG with the hint."""
+    known = _slips("check", slips, "number")
     if answer is Ellipsis:
         _not_answered(name)
         return
@@ -74,20 +102,39 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         print(f"{OK}  {name} = {_number(answer)}")
         return
     rounding = max(rel_tol, ROUNDING)
-    if expected != 0 and _close(answer, expected, rounding):
+    slip = _known_slip(answer, expected, known, rel_tol, rounding)
+    if slip:
+        _wrong(name, slip, hint)
+    elif expected != 0 and _close(answer, expected, rounding):
         print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, but "
               f"rounded too much to tell: give 4 significant digits (or type the expression).")
-        return
-    _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding)}", hint)
+    else:
+        _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding, log10)}",
+               hint)
 
 
-def _slip(answer: float, expected: float, rel_tol: float) -> str:
+def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol: float,
+                rounding: float) -> str:
+    """What to say when `answer` is one of `slips` (nearer it than `expected`, within
+    `rounding`), or ""."""
+    near = [(abs(answer - v), k, v) for k, v in slips.items()
+            if _close(answer, v, rounding) and abs(answer - v) < abs(answer - expected)]
+    if not near:
+        return ""
+    _, description, value = min(near)
+    if _close(answer, value, rel_tol):
+        return f"{_number(answer)} is not right: that is what you get if you {description}."
+    return (f"{_number(answer)} is nearest to what you get if you {description}. If you did "
+            f"not, give 4 significant digits (or type the expression).")
+
+
+def _slip(answer: float, expected: float, rel_tol: float, log10: bool) -> str:
     """A sentence naming the common slip that turns `expected` into `answer`, or ""."""
     if expected == 0:
         return ""
     if _close(-answer, expected, rel_tol):
         return " The size is right but the sign is not."
-    if _close(abs(answer) * LN10, abs(expected), rel_tol):
+    if log10 and _close(abs(answer) * LN10, abs(expected), rel_tol):
         sign = "" if (answer < 0) == (expected < 0) else " (and check the sign)"
         return (" That is what a base-10 logarithm gives: use the natural logarithm, ln "
                 f"(math.log in Python){sign}.")
@@ -101,14 +148,18 @@ def check_function(
     points: Iterable[float],
     hint: str = "",
     rel_tol: float = 1e-6,
+    slips: Mapping[str, Callable[[float], float]] | None = None,
 ) -> None:
-    """Print OK if the learner's function `f` agrees with `reference` at every point, else WRONG."""
+    """Print OK if the learner's function `f` agrees with `reference` at every point, else
+    WRONG: naming a slip in `slips` ({description: function}) that `f` agrees with, or
+    saying where `f` fails."""
+    known = _slips("check_function", slips, "function")
     if f is Ellipsis:
         _not_answered(name)
     elif not callable(f):
         _wrong(name, f"expected a function (def or lambda), got {type(f).__name__} {f!r}", hint)
     else:
-        _agrees(name, f, reference, list(points), hint, rel_tol)
+        _agrees(name, f, reference, list(points), hint, rel_tol, known)
 
 
 def check_op(
@@ -119,10 +170,13 @@ def check_op(
     derivative: Callable[[float], float],
     points: Iterable[float],
     hint: str = "",
+    slips: Mapping[str, Callable[[float], float]] | None = None,
 ) -> None:
     """Check a new operation `op` on nodes (Values, or a notebook's own kind): the value
     `op(make(x)).data` against `forward(x)`, then the gradient that `backward()` leaves
-    on `make(x)` against `derivative(x)`, at every point."""
+    on `make(x)` against `derivative(x)`, at every point. `slips` maps a description to
+    a wrong derivative that the gradient is compared with."""
+    known = _slips("check_op", slips, "function")
     if op is Ellipsis or not callable(op):
         check_function(name, op, forward, points, hint)  # says what is missing
         return
@@ -132,22 +186,79 @@ def check_op(
         result = op(node)
         if not _is_number(getattr(result, "data", None)):  # a float, say: backward cannot reach x
             kind = type(node).__name__
-            raise _NotANode(f"it returned {_described(result)}, not a {kind}: return a new {kind} "
-                            f"made from its input, so that backward() can reach the input")
+            raise _Explained(f"it returned {_described(result)}, not a {kind}: return a new {kind} "
+                             f"made from its input, so that backward() can reach the input")
         return result.data
 
     def slope(x: float) -> Any:
         node = make(x)
-        op(node).backward()
+        result = op(node)
+        _check_graph(node, result)
+        try:
+            result.backward()
+        except (TypeError, ValueError) as exc:
+            if "unpack" in str(exc):  # `for parent, local in node.parents` met something else
+                raise _Built(f"{_PAIRS}; backward() said: {exc}") from exc
+            raise
         return node.grad
 
     points = list(points)
-    if _agrees(f"{name}, its value", value, forward, points, hint, 1e-6):
-        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6)
+    if _agrees(f"{name}, its value", value, forward, points, hint, 1e-6, {}):
+        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6, known)
 
 
-class _NotANode(Exception):
-    """check_op's operation returned something that is not a node (its message says what)."""
+class _Explained(Exception):
+    """The learner's function went wrong at one input in a way its message explains."""
+
+
+class _Built(_Explained):
+    """The learner's operation built a graph backward() cannot use, whatever the input."""
+
+
+_PAIRS = ("parents must be a tuple of (parent, local derivative) pairs: ((v, d),) for one "
+          "parent v (mind the comma after the pair)")
+
+
+def _check_graph(node: Any, result: Any) -> None:
+    """Raise _Explained if `result` does not record `node` as where it came from: parents
+    that are not (parent, local derivative) pairs, or no path back to `node` at all."""
+    parents = getattr(result, "parents", None)
+    if not isinstance(parents, tuple):
+        return  # a kind of node we cannot look inside: backward() will tell
+    # graphgrad's parents are Values; a notebook's own Scalar keeps (parent, local) pairs
+    if any(isinstance(p, tuple) or _is_number(p) for p in parents) and not all(
+            isinstance(p, tuple) and len(p) == 2 and _is_number(getattr(p[0], "data", None))
+            and _is_number(p[1]) for p in parents):
+        raise _Built(f"{_PAIRS}; yours are {_shape(parents)}")
+    if not _reaches(result, node):
+        kind = type(node).__name__
+        raise _Built(
+            f"{CONSTANT}: did it read .data? The {kind} it returned has no path back to the "
+            f"input (a new {kind} made from a number is a leaf), so backward() cannot reach "
+            f"the input")
+
+
+def _shape(thing: Any) -> str:
+    """A tuple's layout by type names: `((Scalar, float),)`."""
+    if not isinstance(thing, tuple):
+        return type(thing).__name__
+    inside = ", ".join(_shape(t) for t in thing)
+    return f"({inside},)" if len(thing) == 1 else f"({inside})"
+
+
+def _reaches(result: Any, node: Any) -> bool:
+    """Whether `node` is `result` or one of its ancestors (a walk with a stack, no recursion)."""
+    stack, seen = [result], set()
+    while stack:
+        current = stack.pop()
+        if current is node:
+            return True
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for parent in getattr(current, "parents", ()):
+            stack.append(parent[0] if isinstance(parent, tuple) and parent else parent)
+    return False
 
 
 def _described(thing: Any) -> str:
@@ -158,12 +269,18 @@ def _described(thing: Any) -> str:
 
 
 def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
-            points: list[float], hint: str, rel_tol: float) -> bool:
-    """Compare f with reference at each point; print OK or the first disagreement."""
+            points: list[float], hint: str, rel_tol: float,
+            slips: dict[str, Callable[[float], float]]) -> bool:
+    """Compare f with reference at each point; print OK, or the first disagreement (named
+    after a slip f agrees with, or as a constant when f gives one number everywhere)."""
+    got = []
     for x in points:
         try:
-            got = f(x)
-        except _NotANode as exc:
+            y = f(x)
+        except _Built as exc:  # the same at every input: no point to name
+            _wrong(name, f"{exc}.", hint)
+            return False
+        except _Explained as exc:
             _wrong(name, f"at x = {_number(x)} {exc}.", hint)
             return False
         except TraceError as exc:  # recording the function failed, whatever the input
@@ -172,13 +289,30 @@ def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], f
         except Exception as exc:  # the learner's code may fail in any way: report it
             _wrong(name, f"at x = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
             return False
-        problem = _problem(got)
+        problem = _problem(y)
         if problem is not None:
             _wrong(name, f"at x = {_number(x)} it returned something else: {problem}", hint)
             return False
-        if not _close(got, reference(x), rel_tol):
-            _wrong(name, f"at x = {_number(x)} it gives {_number(got)}, which is not right.", hint)
-            return False
-    shown = ", ".join(_number(x) for x in points)
-    print(f"{OK}  {name} agrees at x = {shown}")
-    return True
+        got.append(y)
+    wrong = [(x, y) for x, y in zip(points, got) if not _close(y, reference(x), rel_tol)]
+    if not wrong:
+        print(f"{OK}  {name} agrees at x = {', '.join(_number(x) for x in points)}")
+        return True
+    _wrong(name, _disagreement(wrong[0], points, got, reference, rel_tol, slips), hint)
+    return False
+
+
+def _disagreement(first: tuple[float, float], points: list[float], got: list[float],
+                  reference: Callable[[float], float], rel_tol: float,
+                  slips: dict[str, Callable[[float], float]]) -> str:
+    """What to say about a function that gives `got` at `points` and is wrong at `first`."""
+    for description, slip in slips.items():
+        if all(_close(y, slip(x), rel_tol) for x, y in zip(points, got)):
+            return f"that is what you get if you {description}."
+    expected = [reference(x) for x in points]
+    if len(points) > 1 and all(_close(y, got[0], 1e-12) for y in got) and not all(
+            _close(e, expected[0], rel_tol) for e in expected):
+        return (f"{CONSTANT}, {_number(got[0])} at every x: did it read .data? (A number read "
+                f"out of a Value, or a Value made from one, stays fixed when the input changes.)")
+    x, y = first
+    return f"at x = {_number(x)} it gives {_number(y)}, which is not right."

@@ -128,7 +128,7 @@ def test_check_function_accepts_a_right_function(capsys):
 
 @pytest.mark.parametrize(
     ("f", "words"),
-    [(lambda x: 1.0, "at x = 2 it gives 1"), (lambda x: 1 / x, "ZeroDivisionError"),
+    [(lambda x: 1.0, "returned a constant, 1 at every x"), (lambda x: x + 1, "at x = 2 it gives 3"), (lambda x: 1 / x, "ZeroDivisionError"),
      (lambda x: Value(x), ".data"), (lambda x: Scalar(x), ".data"), (3.0, "expected a function")],
 )
 def test_check_function_says_where_a_wrong_function_fails(capsys, f, words):
@@ -145,7 +145,8 @@ def test_check_op_checks_value_then_gradient(capsys):
     args = (Value, math.exp, math.exp, [-1.0, 0.5])
     assert _status(_printed(capsys, exercises.check_op, "exp", lambda v: v.exp(), *args)) == ["OK", "OK"]
     no_parent = _printed(capsys, exercises.check_op, "exp", lambda v: Value(math.exp(v.data)), *args)
-    assert _status(no_parent) == ["OK", "WRONG"] and "exp, its gradient: at x = -1 it gives 0" in no_parent
+    assert _status(no_parent) == ["OK", "WRONG"]
+    assert "exp, its gradient: your function returned a constant: did it read .data?" in no_parent
     wrong_value = _printed(capsys, exercises.check_op, "exp", lambda v: v * 2.0, *args, hint="e^x")
     assert _status(wrong_value) == ["WRONG"] and "its value" in wrong_value and "Hint: e^x" in wrong_value
     not_a_node = _printed(capsys, exercises.check_op, "exp", lambda v: math.exp(v.data), *args)
@@ -196,15 +197,157 @@ def test_check_function_says_tracing_failed_without_an_input(capsys):
     assert "at x =" not in out and "raised" not in out
 
 
-def test_check_points_out_a_base_10_logarithm(capsys):
-    out = _printed(capsys, exercises.check, "loss", -math.log10(0.9), -math.log(0.9), hint="reread")
+def test_check_points_out_a_base_10_logarithm_when_asked(capsys):
+    out = _printed(capsys, exercises.check, "loss", -math.log10(0.9), -math.log(0.9), hint="reread",
+                   log10=True)
     assert _status(out) == ["WRONG"] and "natural logarithm" in out and "Hint: reread" in out
     assert "check the sign" not in out
-    flipped = _printed(capsys, exercises.check, "loss", math.log10(0.9), -math.log(0.9))
+    flipped = _printed(capsys, exercises.check, "loss", math.log10(0.9), -math.log(0.9), log10=True)
     assert "natural logarithm" in flipped and "check the sign" in flipped
     for other in (0.5, -math.log(0.9) / 2, 0.0):  # other wrong answers: no word about logarithms
-        assert "logarithm" not in _printed(capsys, exercises.check, "loss", other, -math.log(0.9))
-    assert "logarithm" not in _printed(capsys, exercises.check, "zero", 0.0, 1.0)
+        assert "logarithm" not in _printed(capsys, exercises.check, "loss", other, -math.log(0.9),
+                                           log10=True)
+    assert "logarithm" not in _printed(capsys, exercises.check, "zero", 0.0, 1.0, log10=True)
+
+
+def test_check_says_nothing_of_logarithms_unless_asked(capsys):
+    """A hinge loss of 0.6 (a sign slip) is ln 10 times smaller than the right 1.4 by
+    coincidence: without log10=True the check must not blame a logarithm."""
+    for answer, expected in ((0.6, 1.4), (-math.log10(0.9), -math.log(0.9))):
+        out = _printed(capsys, exercises.check, "loss", answer, expected)
+        assert _status(out) == ["WRONG"] and "logarithm" not in out
+
+
+# a₁,₁ and a₁,₂ of notebook 02's network: 0.6% apart, so a slip lands in the CLOSE band
+A11, A12, DELTA2 = 0.593269992, 0.596884378, 0.138498562
+SLIP = {"used a₁,₁ instead of a₁,₂": DELTA2 * A11}
+
+
+@pytest.mark.parametrize("answer", [DELTA2 * A11, 0.08217, 0.082])
+def test_check_names_a_known_slip_before_close(capsys, answer):
+    out = _printed(capsys, exercises.check, "dL/dw6", answer, DELTA2 * A12, hint="w6 meets a12",
+                   slips=SLIP)
+    assert _status(out) == ["WRONG"] and "what you get if you used a₁,₁ instead of a₁,₂" in out
+    assert "Hint: w6 meets a12" in out
+    assert ("4 significant digits" in out) == (answer == 0.082)  # rounded: it may be either
+
+
+@pytest.mark.parametrize(("answer", "verdict"), [(DELTA2 * A12, "OK"), (0.08267, "OK"),
+                                                 (0.083, "CLOSE"), (0.5, "WRONG")])
+def test_check_with_slips_still_knows_right_and_rounded_answers(capsys, answer, verdict):
+    out = _printed(capsys, exercises.check, "dL/dw6", answer, DELTA2 * A12, slips=SLIP)
+    assert _status(out) == [verdict] and "a₁,₁" not in out
+
+
+def test_check_picks_the_nearest_of_several_slips(capsys):
+    slips = {"forgot the 2": 3.0, "squared twice": 9.0, "stopped early": 2.9}
+    assert "stopped early" in _printed(capsys, exercises.check, "x", 2.9, 6.0, slips=slips)
+    assert "forgot the 2" in _printed(capsys, exercises.check, "x", 3.01, 6.0, slips=slips)
+
+
+@pytest.mark.parametrize("slips", [[("a", 1.0)], {"a": "1"}, {1: 1.0}, {"a": Value(1.0)}])
+def test_check_refuses_slips_that_are_not_descriptions_and_numbers(slips):
+    with pytest.raises(TypeError, match="check: slips must be a dict"):
+        exercises.check("x", 1.0, 1.0, slips=slips)
+    with pytest.raises(TypeError, match="check_function: slips must be a dict"):
+        exercises.check_function("f", abs, abs, [1.0], slips={"a": 1.0})
+
+
+def test_check_function_names_a_known_slip(capsys):
+    slips = {"left out the 2": lambda x: x, "wrote x² for 2x": lambda x: x * x}
+    out = _printed(capsys, exercises.check_function, "d x²", lambda x: x * x, lambda x: 2 * x,
+                   [1.0, 3.0], hint="power rule", slips=slips)
+    assert _status(out) == ["WRONG"] and "that is what you get if you wrote x² for 2x" in out
+    assert "Hint: power rule" in out
+    right = _printed(capsys, exercises.check_function, "d x²", lambda x: 2 * x, lambda x: 2 * x,
+                     [1.0, 3.0], slips=slips)
+    assert _status(right) == ["OK"]
+    other = _printed(capsys, exercises.check_function, "d x²", lambda x: 3 * x, lambda x: 2 * x,
+                     [1.0, 3.0], slips=slips)
+    assert "at x = 1 it gives 3" in other and "what you get" not in other
+
+
+def test_check_function_says_a_constant_function_is_constant(capsys):
+    """The cap of notebook 08 written with .data: the traced program reads the number it
+    was traced at, 0, and gives 0 for every input."""
+
+    def cap(v):
+        return Value(min(v.data, 2.0))
+
+    def traced(a):
+        return trace(cap, 0.0)(np.array([a]))[0]
+
+    out = _printed(capsys, exercises.check_function, "cap, traced", traced, lambda a: min(a, 2.0),
+                   [-1.0, 0.5, 2.5], hint="no .data")
+    assert _status(out) == ["WRONG"] and "Hint: no .data" in out
+    assert "your function returned a constant, 0 at every x: did it read .data?" in out
+    # a constant that is wrong where the reference is constant too: no such claim
+    flat = _printed(capsys, exercises.check_function, "one", lambda x: 2.0, lambda x: 1.0, [0.0, 1.0])
+    assert "at x = 0 it gives 2" in flat and "constant" not in flat
+    single = _printed(capsys, exercises.check_function, "f", lambda x: 2.0, abs, [1.0])
+    assert "constant" not in single  # one point shows nothing about constancy
+
+
+def test_check_op_says_a_cut_graph_is_a_constant(capsys):
+    """A result made from .data, or from a detached input: the value is right, but
+    backward() cannot reach the input."""
+    args = (Value, math.exp, math.exp, [0.0, 1.0])
+    for cut in (lambda v: Value(math.exp(v.data)), lambda v: v.detach().exp()):
+        out = _printed(capsys, exercises.check_op, "exp", cut, *args)
+        assert _status(out) == ["OK", "WRONG"]
+        assert "your function returned a constant: did it read .data?" in out
+        assert "no path back to the input" in out
+
+    class Node(Scalar):  # notebook 00's Scalar: parents are (parent, local derivative) pairs
+        def __init__(self, data, parents=()):
+            super().__init__(data)
+            self.parents = parents
+
+        def backward(self):
+            self.grad = 1.0
+            for parent, local in self.parents:
+                parent.grad += local
+
+    leaf = _printed(capsys, exercises.check_op, "exp", lambda v: Node(math.exp(v.data)), Node,
+                    math.exp, math.exp, [0.0])
+    assert "returned a constant" in leaf and "a new Node made from a number is a leaf" in leaf
+    right = _printed(capsys, exercises.check_op, "exp",
+                     lambda v: Node(math.exp(v.data), ((v, math.exp(v.data)),)), Node,
+                     math.exp, math.exp, [0.0, 1.0])
+    assert _status(right) == ["OK", "OK"]
+
+
+@pytest.mark.parametrize("parents", [
+    lambda v, d: (v, d),            # the comma after the pair left out
+    lambda v, d: ((d, v),),         # the pair the wrong way round
+    lambda v, d: ((v, d, "exp"),),  # three things in the pair
+    lambda v, d: (v,),              # no local derivative: the learner's backward cannot unpack
+])
+def test_check_op_explains_the_parent_pairs(capsys, parents):
+    class Node(Scalar):
+        def __init__(self, data, parents=()):
+            super().__init__(data)
+            self.parents = parents
+
+        def backward(self):
+            self.grad = 1.0
+            for parent, local in self.parents:
+                parent.grad += local
+
+    op = lambda v: Node(math.exp(v.data), parents(v, math.exp(v.data)))
+    out = _printed(capsys, exercises.check_op, "exp", op, Node, math.exp, math.exp, [0.0],
+                   hint="like tanh")
+    assert _status(out) == ["OK", "WRONG"] and "Hint: like tanh" in out
+    assert "parents must be a tuple of (parent, local derivative) pairs" in out
+    assert "cannot unpack non-iterable" not in out.split("backward() said")[0]
+
+
+def test_check_op_names_a_known_slip_in_the_gradient(capsys):
+    out = _printed(capsys, exercises.check_op, "square", lambda v: v * v.data, Value,
+                   lambda x: x * x, lambda x: 2 * x, [1.0, 3.0],
+                   slips={"made one factor a constant with .data": lambda x: x})
+    assert _status(out) == ["OK", "WRONG"]
+    assert "that is what you get if you made one factor a constant with .data" in out
 
 
 def test_check_op_reports_a_blank_or_a_number(capsys):
