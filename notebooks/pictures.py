@@ -3,7 +3,7 @@
 `draw_dot` shows one graph at a time. These put a few next to each other, small enough
 to compare at a glance on a page about 900 px wide: one graph at several input settings
 (`show_frames`), or some frames of a `BackwardStepper`, whole or cut down to the step's
-own neighbourhood (`show_steps`). `packed` and `untangled` tidy one drawing: rows closer
+own neighbourhood with the rest greyed (`show_steps`). `packed` and `untangled` tidy one drawing: rows closer
 together, fewer crossing edges. `show_network` draws a small network the way textbooks do,
 neurons as circles and every weight on its arrow.
 """
@@ -68,7 +68,8 @@ def show_steps(stepper: Any, steps: Sequence[int] | None = None, around: bool = 
 
     `steps` (default: all) are 1-based step numbers. With `around=True` each frame is cut
     down to the step's operation, its result and its parents (the red part), so a few
-    steps of a tall graph fit on one row at full size.
+    steps of a tall graph fit on one row at full size; the neighbours that share the
+    window are drawn in light grey.
     """
     steps = list(range(1, len(stepper) + 1)) if steps is None else list(steps)
     if not steps:
@@ -125,15 +126,17 @@ def _tail_label(line: str, turn: dict[str, float]) -> str:
 
 def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
     """The frame's image cut to a window of `size` points (or more, to hold them) centred
-    on the step's nodes and the labels of its red edges."""
+    on the step's nodes and the labels of its red edges. Everything else in the window is
+    faded, so that a neighbour cut off at the edge reads as background, not as part of
+    the step."""
     layout = json.loads(_with_dpi(graph).pipe(format="json"))
-    image = png(graph)
     x0, y0, x1, y1 = (float(v) for v in layout["bb"].split(","))
     objects = layout["objects"]
     # the stepper marks the step's value and operation, and the edges it passes gradients on
     current = {o["_gvid"] for o in objects if {"current", "current-op"} & _classes(o)}
     passed = [e for e in layout.get("edges", []) if "passed" in _classes(e)]
     chosen = current | {e["tail"] for e in passed}
+    image = png(_faded(graph, {objects[i]["name"] for i in chosen}))
     boxes = [_box(o) for o in objects if o["_gvid"] in chosen]
     boxes += [_label_box(e) for e in passed if "lp" in e or "tail_lp" in e]
     # dot pads the drawing by 4 points a side; a window may reach into the padding
@@ -152,6 +155,31 @@ def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
         return max(0, min(rows, round(pad + (y1 - y) * scale)))
 
     return image[row(top):row(bottom), column(left):column(right)]
+
+
+# light greys for the nodes and edges that are not part of a step (colours do not move
+# anything: the faded drawing has the same layout as the frame)
+FADED_NODE = 'color="#d4d4d8" fontcolor="#a1a1aa" fillcolor="#fafafa"'
+FADED_EDGE = 'color="#e4e4e7" fontcolor="#a1a1aa"'
+
+
+def _faded(graph: Any, keep: set[str]) -> Any:
+    """The frame with every node not in `keep`, and every edge not between two of them,
+    drawn in light grey (a later attribute in a DOT list overrides an earlier one)."""
+    faded = graph.copy()
+    faded.body = []
+    for line in graph.body:
+        head = line.strip().split(" [")[0]
+        ends = [name.strip() for name in head.split("->")]
+        if not head or head in ("graph", "node", "edge") or all(end in keep for end in ends):
+            faded.body.append(line)
+            continue
+        extra = FADED_EDGE if len(ends) == 2 else FADED_NODE
+        if line.rstrip().endswith("]"):
+            faded.body.append(f"{line.rstrip()[:-1]} {extra}]\n")
+        else:
+            faded.body.append(f"\t{head} [{extra}]\n")
+    return faded
 
 
 def _window(low: float, high: float, size: float, start: float, end: float) -> tuple[float, float]:

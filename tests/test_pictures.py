@@ -56,6 +56,45 @@ def test_a_step_is_cut_to_its_corner_of_the_frame():
     assert _reds(corner) == _reds(frame) > 0  # every red pixel (the step) is inside
 
 
+def _dark(image: np.ndarray) -> int:
+    return int(np.sum(np.all(image[..., :3] < 0.45, axis=-1)))  # black, or the grey of "?"
+
+
+def test_a_step_fades_the_neighbours_in_its_corner(monkeypatch):
+    """Nodes and edges that are not part of the step are light grey, so a neighbour cut off
+    at the window's edge does not read as part of the step; the step keeps its colours."""
+    xs = [Value(float(i), label=f"x{i}") for i in range(4)]
+    ws = [Value(0.5, label=f"w{i}") for i in range(4)]
+    products = [x * w for x, w in zip(xs, ws)]  # side by side, each a neighbour of the next
+    frame = BackwardStepper(sum(products).tanh(), rankdir="TB").frame(5, caption=False)
+    corner = pictures._around_step(frame)
+    monkeypatch.setattr(pictures, "_faded", lambda graph, keep: graph)
+    plain = pictures._around_step(frame)
+    assert corner.shape == plain.shape  # the same window: fading moves nothing
+    assert _reds(corner) == _reds(plain) > 0
+    assert np.all(corner[..., :3] >= plain[..., :3] - 0.03)  # fading only makes lighter
+    assert 0 < _dark(corner) < _dark(plain) - 300  # the neighbour's text is no longer dark
+
+
+def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    c.label = "c"
+    graph = draw_dot((c + a).tanh())
+    layout = json.loads(graph.pipe(format="json"))
+    names = {o["label"].split("|")[0].strip(" {"): o["name"] for o in layout["objects"]
+             if "|" in o.get("label", "")}
+    keep = {names["a"], names["b"]}
+    faded = pictures._faded(graph, keep)
+    again = json.loads(faded.pipe(format="json"))
+    assert [o.get("pos") for o in again["objects"]] == [o.get("pos") for o in layout["objects"]]
+    lines = {line.strip().split(" [")[0]: line for line in faded.body}
+    for name in (names["a"], names["b"]):
+        assert pictures.FADED_NODE not in lines[name]
+    assert pictures.FADED_NODE in lines[names["c"]]
+    assert all(pictures.FADED_EDGE in line for head, line in lines.items() if "->" in head)
+
+
 def test_show_steps_draws_the_chosen_steps_side_by_side(_no_windows):
     stepper = BackwardStepper(_deep(), rankdir="TB")
     pictures.show_steps(stepper, [1, 9], around=True)
