@@ -73,7 +73,7 @@ def neuron_frames(neuron: Neuron, settings: Sequence[tuple[float, float, float]]
                   star: Sequence[float] = STAR) -> None:
     """One column per (w0, w1, b) in `settings`: the plane on top, the activation below,
     and one colour bar for the outputs."""
-    fig, axes = plt.subplots(2, len(settings), figsize=(2.6 * len(settings) + 0.8, 5.6),
+    fig, axes = plt.subplots(2, len(settings), figsize=(2.0 * len(settings) + 0.9, 5.0),
                              gridspec_kw={"height_ratios": [3, 2]}, layout="constrained",
                              squeeze=False)
     fills = []
@@ -89,7 +89,7 @@ def neuron_frames(neuron: Neuron, settings: Sequence[tuple[float, float, float]]
 def neuron_view(neuron: Neuron, w0: float, w1: float, b: float,
                 star: Sequence[float] = STAR) -> None:
     """One setting side by side, for a slider: the plane with its colour bar, the activation."""
-    fig, (ax_plane, ax_act) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    fig, (ax_plane, ax_act) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     set_weights(neuron, w0, w1, b)
     fig.colorbar(draw_plane(ax_plane, neuron, star), ax=ax_plane, label="output tanh(z)",
                  ticks=[-1, -0.5, 0, 0.5, 1])
