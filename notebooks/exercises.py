@@ -5,8 +5,10 @@ second (tagged `check`) calls `check`, `check_function` or `check_op`. In the le
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
 answered yet.
 
-`check` compares a number. One within 2% of the right answer is CLOSE (right, but rounded
-too much to tell), not WRONG. A check can name the slips it expects: `slips={"used a₁,₁
+`check` compares a number. One within 2% of the right answer that could be the answer
+rounded (the answer is less than one unit of its last digit away: 0.083 for 0.08267) is
+CLOSE (right, but rounded too much to tell), not WRONG; a near miss with more digits
+(0.08217 for 0.08267) is a slip, not a rounding, and is WRONG. A check can name the slips it expects: `slips={"used a₁,₁
 instead of a₁,₂": delta2 * a11}` maps a description to the number that slip gives, and an
 answer nearer that number than the right one (within the same 2%) is WRONG with "that is
 what you get if you used a₁,₁ instead of a₁,₂". A wrong sign is always pointed out; a
@@ -27,6 +29,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from autograd import TraceError
@@ -106,11 +109,25 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     if slip:
         _wrong(name, slip, hint)
     elif expected != 0 and _close(answer, expected, rounding):
-        print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, but "
-              f"rounded too much to tell: give 4 significant digits (or type the expression).")
+        if _rounded(answer, expected):
+            print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, "
+                  f"but rounded too much to tell: give 4 significant digits (or type the "
+                  f"expression).")
+        else:
+            _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
+                   f"answer but not the answer rounded: look for a small slip, such as a "
+                   f"similar number used in place of the right one.", hint)
     else:
         _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding, log10)}",
                hint)
+
+
+def _rounded(answer: float, expected: float) -> bool:
+    """Whether `answer` could be `expected` rounded or cut to the digits `answer` has:
+    they differ by at most one unit of the last digit written (0.42 has units of 0.01)."""
+    exponent = Decimal(repr(answer)).normalize().as_tuple().exponent
+    unit = 10.0 ** exponent if isinstance(exponent, int) else 0.0
+    return abs(answer - expected) <= unit * (1 + 1e-9)
 
 
 def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol: float,
@@ -129,12 +146,14 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
 
 
 def _slip(answer: float, expected: float, rel_tol: float, log10: bool) -> str:
-    """A sentence naming the common slip that turns `expected` into `answer`, or ""."""
+    """A sentence naming the common slip that turns `expected` into `answer`, or "": a sign
+    (within `rel_tol`), or a base-10 logarithm (within 0.3%: its answer to three digits or more,
+    so that 0.4 for 0.3965 is not taken for one)."""
     if expected == 0:
         return ""
     if _close(-answer, expected, rel_tol):
         return " The size is right but the sign is not."
-    if log10 and _close(abs(answer) * LN10, abs(expected), rel_tol):
+    if log10 and _close(abs(answer) * LN10, abs(expected), 0.003):
         sign = "" if (answer < 0) == (expected < 0) else " (and check the sign)"
         return (" That is what a base-10 logarithm gives: use the natural logarithm, ln "
                 f"(math.log in Python){sign}.")
@@ -204,7 +223,8 @@ def check_op(
 
     points = list(points)
     if _agrees(f"{name}, its value", value, forward, points, hint, 1e-6, {}):
-        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6, known)
+        _agrees(f"{name}, its gradient", slope, derivative, points, hint, 1e-6, known,
+                constant=_FIXED_LOCAL)
 
 
 class _Explained(Exception):
@@ -214,6 +234,13 @@ class _Explained(Exception):
 class _Built(_Explained):
     """The learner's operation built a graph backward() cannot use, whatever the input."""
 
+
+# A gradient that is one number at every x, from a result whose graph does reach the input
+# (a cut graph is caught before): the local derivative was written as a fixed number.
+_FIXED_LOCAL = ("the gradient backward() leaves on the input is {value} at every x: your local "
+                "derivative is a fixed number, but the slope of this function changes with x.")
+_READ_DATA = ("{constant}, {value} at every x: did it read .data? (A number read out of a "
+              "Value, or a Value made from one, stays fixed when the input changes.)")
 
 _PAIRS = ("parents must be a tuple of (parent, local derivative) pairs: ((v, d),) for one "
           "parent v (mind the comma after the pair)")
@@ -270,7 +297,7 @@ def _described(thing: Any) -> str:
 
 def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
             points: list[float], hint: str, rel_tol: float,
-            slips: dict[str, Callable[[float], float]]) -> bool:
+            slips: dict[str, Callable[[float], float]], constant: str = _READ_DATA) -> bool:
     """Compare f with reference at each point; print OK, or the first disagreement (named
     after a slip f agrees with, or as a constant when f gives one number everywhere)."""
     got = []
@@ -298,21 +325,37 @@ def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], f
     if not wrong:
         print(f"{OK}  {name} agrees at x = {', '.join(_number(x) for x in points)}")
         return True
-    _wrong(name, _disagreement(wrong[0], points, got, reference, rel_tol, slips), hint)
+    _wrong(name, _disagreement(wrong[0], points, got, reference, rel_tol, slips, constant), hint)
     return False
 
 
 def _disagreement(first: tuple[float, float], points: list[float], got: list[float],
                   reference: Callable[[float], float], rel_tol: float,
-                  slips: dict[str, Callable[[float], float]]) -> str:
+                  slips: dict[str, Callable[[float], float]], constant: str) -> str:
     """What to say about a function that gives `got` at `points` and is wrong at `first`."""
     for description, slip in slips.items():
         if all(_close(y, slip(x), rel_tol) for x, y in zip(points, got)):
             return f"that is what you get if you {description}."
     expected = [reference(x) for x in points]
+    sign = _sign_slip(points, got, expected, rel_tol)
+    if sign:
+        return sign
     if len(points) > 1 and all(_close(y, got[0], 1e-12) for y in got) and not all(
             _close(e, expected[0], rel_tol) for e in expected):
-        return (f"{CONSTANT}, {_number(got[0])} at every x: did it read .data? (A number read "
-                f"out of a Value, or a Value made from one, stays fixed when the input changes.)")
+        return constant.format(constant=CONSTANT, value=_number(got[0]))
     x, y = first
     return f"at x = {_number(x)} it gives {_number(y)}, which is not right."
+
+
+def _sign_slip(points: list[float], got: list[float], expected: list[float],
+               rel_tol: float) -> str:
+    """"The size is right but the sign is not" when every wrong value is the right one
+    negated (naming the points when the others are right), else ""."""
+    wrong = [(x, y, e) for x, y, e in zip(points, got, expected) if not _close(y, e, rel_tol)]
+    if not wrong or not all(e != 0 and _close(-y, e, rel_tol) for _, y, e in wrong):
+        return ""
+    if len(wrong) == len(points):
+        return "the size is right but the sign is not, at every x."
+    where = ", ".join(_number(x) for x, _, _ in wrong)
+    right = ", ".join(_number(x) for x, y, e in zip(points, got, expected) if _close(y, e, rel_tol))
+    return f"right at x = {right}; at x = {where} the size is right but the sign is not."

@@ -82,7 +82,19 @@ def test_check_says_wrong_beyond_two_percent(capsys, answer, expected):
 def test_check_close_band_starts_past_a_wide_tolerance(capsys):
     # a check that accepts 5% already says OK where the 2% band would have said CLOSE
     assert _status(_printed(capsys, exercises.check, "x", 1.04, 1.0, rel_tol=0.05)) == ["OK"]
-    assert _status(_printed(capsys, exercises.check, "x", 1.015, 1.0, rel_tol=0.01)) == ["CLOSE"]
+    assert _status(_printed(capsys, exercises.check, "x", 1.01, 1.0042, rel_tol=0.001)) == ["CLOSE"]
+
+
+@pytest.mark.parametrize(("answer", "verdict"), [(-0.43, "CLOSE"), (-0.4278, "OK"), (-0.428, "OK"),
+                                                 (-0.427, "CLOSE"), (-0.434238, "WRONG"),
+                                                 (-0.42, "CLOSE"), (-0.4199, "WRONG")])
+def test_check_says_close_only_for_what_could_be_a_rounding(capsys, answer, verdict):
+    """Within 2%, an answer is CLOSE only if it is the right one rounded or cut to its own
+    digits; a longer number that misses (tanh taken twice: -0.434238) is a slip."""
+    out = _printed(capsys, exercises.check, "do/dw2", answer, -0.427812, hint="o = tanh(n)")
+    assert _status(out) == [verdict]
+    if verdict == "WRONG":
+        assert "not the answer rounded" in out and "Hint: o = tanh(n)" in out
 
 
 def test_check_points_out_a_wrong_sign_on_a_rounded_answer(capsys):
@@ -523,3 +535,45 @@ def test_learner_copy_runs_and_each_check_says_what_is_missing(path):
             _run(client, original.cells[a].source, a)
             right_out = _run(client, original.cells[c].source, c)
             assert set(_status(right_out)) == {"OK"}, f"cell {c}: {right_out!r}"
+
+
+def test_check_op_says_a_fixed_local_derivative_is_fixed(capsys):
+    """exp written with the + rule's local derivative 1: the value is right and the graph
+    reaches the input, so the slip is the fixed number, not a read of .data."""
+    class Node:
+        def __init__(self, data, parents=()):
+            self.data, self.parents, self.grad = data, parents, 0.0
+
+        def backward(self):
+            self.grad = 1.0
+            for parent, local in self.parents:
+                parent.grad += local * self.grad
+
+    out = _printed(capsys, exercises.check_op, "exp", lambda v: Node(math.exp(v.data), ((v, 1.0),)),
+                   Node, math.exp, math.exp, [0.0, 1.0])
+    assert _status(out) == ["OK", "WRONG"]
+    assert "your local derivative is a fixed number" in out and ".data?" not in out
+
+
+def test_check_tells_a_base_10_logarithm_from_a_near_miss(capsys):
+    """0.4 for softplus(0.4) = 0.913 is 0.9% from a base-10 log's answer (0.3965): not a
+    base-10 logarithm; the rounded base-10 answer 0.397 is one."""
+    expected = math.log(1 + math.exp(0.4))
+    near = _printed(capsys, exercises.check, "loss", 0.4, expected, log10=True)
+    assert _status(near) == ["WRONG"] and "logarithm" not in near
+    rounded = _printed(capsys, exercises.check, "loss", 0.397, expected, log10=True)
+    assert "natural logarithm" in rounded
+
+
+def test_check_function_points_out_a_wrong_sign(capsys):
+    slope = lambda x: 1 / (1 + abs(x)) ** 2
+    out = _printed(capsys, exercises.check_function, "softsign'", lambda x: -slope(x), slope,
+                   [-4.0, -0.5, 1.0, 3.0], hint="quotient rule")
+    assert _status(out) == ["WRONG"] and "the size is right but the sign is not, at every x" in out
+    left = lambda x: slope(x) if x > 0 else -slope(x)  # a sign slip on the x < 0 side only
+    one_side = _printed(capsys, exercises.check_function, "softsign'", left, slope,
+                        [-4.0, -0.5, 1.0, 3.0])
+    assert "right at x = 1, 3; at x = -4, -0.5 the size is right but the sign is not" in one_side
+    other = _printed(capsys, exercises.check_function, "softsign'", lambda x: 2 * slope(x), slope,
+                     [-4.0, 1.0])
+    assert "the sign is not" not in other
