@@ -232,8 +232,13 @@ def _operand(node: Any) -> str:
 
 
 def _infix(text: str) -> str:
-    """An operand beside an operator: a negative number in parentheses (`(-1.4) ** 2`)."""
-    return f"({text})" if text.startswith("-") else text
+    """An operand beside an operator: a negative number, or a label with spaces, in
+    parentheses (`(-1.4) ** 2`, `(a - t) ** 2`)."""
+    depth, spaced = 0, False  # a space outside any parentheses: `a - t`, not `(a - t)²`
+    for char in text:
+        depth += (char == "(") - (char == ")")
+        spaced = spaced or (char == " " and depth == 0)
+    return f"({text})" if text.startswith("-") or spaced else text
 
 
 def _listed(items: list[str]) -> str:

@@ -5,7 +5,8 @@ second (tagged `check`) calls `check`, `check_function` or `check_op`. In the le
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
 answered yet.
 
-`check` compares a number. One within 2% of the right answer that could be the answer
+`check` compares a number. A right answer that is also a known slip rounded (0.0150 for
+0.0149961, when a slip gives 0.0150389) is CLOSE, not OK. One within 2% of the right answer that could be the answer
 rounded (the answer is less than one unit of its last digit away: 0.083 for 0.08267) is
 CLOSE (right, but rounded too much to tell), not WRONG; a near miss with more digits
 (0.08217 for 0.08267) is a slip, not a rounding, and is WRONG. A check can name the slips it expects: `slips={"used a₁,₁
@@ -102,7 +103,13 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         _wrong(name, problem, hint)
         return
     if _close(answer, expected, rel_tol):
-        print(f"{OK}  {name} = {_number(answer)}")
+        also = [k for k, v in known.items() if answer != expected
+                and _rounded(answer, v, units=0.5) and not _close(v, expected, rel_tol)]
+        if also:  # 0.0150 is the answer 0.0149961 rounded, and the slip 0.0150389 rounded too
+            print(f"{CLOSE}  {name}: {_number(answer)} is the answer rounded, but also what you get "
+                  f"if you {also[0]}, rounded: give 5 significant digits (or type the expression).")
+        else:
+            print(f"{OK}  {name} = {_number(answer)}")
         return
     rounding = max(rel_tol, ROUNDING)
     slip = _known_slip(answer, expected, known, rel_tol, rounding)
@@ -122,12 +129,13 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
                hint)
 
 
-def _rounded(answer: float, expected: float) -> bool:
+def _rounded(answer: float, expected: float, units: float = 1.0) -> bool:
     """Whether `answer` could be `expected` rounded or cut to the digits `answer` has:
-    they differ by at most one unit of the last digit written (0.42 has units of 0.01)."""
+    they differ by at most one unit of the last digit written (0.42 has units of 0.01);
+    with `units=0.5`, whether it is `expected` rounded to the nearest."""
     exponent = Decimal(repr(answer)).normalize().as_tuple().exponent
     unit = 10.0 ** exponent if isinstance(exponent, int) else 0.0
-    return abs(answer - expected) <= unit * (1 + 1e-9)
+    return abs(answer - expected) <= units * unit * (1 + 1e-9)
 
 
 def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol: float,

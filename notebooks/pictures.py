@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -136,7 +136,6 @@ def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
     current = {o["_gvid"] for o in objects if {"current", "current-op"} & _classes(o)}
     passed = [e for e in layout.get("edges", []) if "passed" in _classes(e)]
     chosen = current | {e["tail"] for e in passed}
-    image = png(_faded(graph, {objects[i]["name"] for i in chosen}))
     boxes = [_box(o) for o in objects if o["_gvid"] in chosen]
     boxes += [_label_box(e) for e in passed if "lp" in e or "tail_lp" in e]
     # dot pads the drawing by 4 points a side; a window may reach into the padding
@@ -144,6 +143,11 @@ def _around_step(graph: Any, size: tuple[float, float] = (210.0, 250.0)) -> Any:
                           x0 - 4, x1 + 4)
     bottom, top = _window(min(b[1] for b in boxes), max(b[3] for b in boxes), size[1],
                           y0 - 4, y1 + 4)
+    # a neighbour the window would cut in half is left out (drawn invisible, so nothing
+    # moves): a half box at the edge reads as a clipped picture, not as background
+    halves = {o["name"] for o in objects if "pos" in o and o["_gvid"] not in chosen
+              and _cut_by(_box(o), (left, bottom, right, top))}
+    image = png(_faded(graph, {objects[i]["name"] for i in chosen}, halves))
     rows, cols = image.shape[:2]
     scale = cols / (x1 - x0 + 8)  # pixels per point
     pad = 4 * scale
@@ -163,9 +167,19 @@ FADED_NODE = 'color="#d4d4d8" fontcolor="#a1a1aa" fillcolor="#fafafa"'
 FADED_EDGE = 'color="#e4e4e7" fontcolor="#a1a1aa"'
 
 
-def _faded(graph: Any, keep: set[str]) -> Any:
+def _cut_by(box: tuple[float, float, float, float],
+            window: tuple[float, float, float, float]) -> bool:
+    """Whether `window` holds part of `box` but not all of it (both as x0, y0, x1, y1)."""
+    left, bottom, right, top = window
+    overlaps = box[0] < right and box[2] > left and box[1] < top and box[3] > bottom
+    inside = box[0] >= left and box[2] <= right and box[1] >= bottom and box[3] <= top
+    return overlaps and not inside
+
+
+def _faded(graph: Any, keep: set[str], hidden: Collection[str] = ()) -> Any:
     """The frame with every node not in `keep`, and every edge not between two of them,
-    drawn in light grey (a later attribute in a DOT list overrides an earlier one)."""
+    drawn in light grey, and the nodes in `hidden` (with their edges) invisible (a later
+    attribute in a DOT list overrides an earlier one)."""
     faded = graph.copy()
     faded.body = []
     for line in graph.body:
@@ -175,6 +189,8 @@ def _faded(graph: Any, keep: set[str]) -> Any:
             faded.body.append(line)
             continue
         extra = FADED_EDGE if len(ends) == 2 else FADED_NODE
+        if any(end in hidden for end in ends):
+            extra = "style=invis"
         if line.rstrip().endswith("]"):
             faded.body.append(f"{line.rstrip()[:-1]} {extra}]\n")
         else:

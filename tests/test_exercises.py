@@ -577,3 +577,22 @@ def test_check_function_points_out_a_wrong_sign(capsys):
     other = _printed(capsys, exercises.check_function, "softsign'", lambda x: 2 * slope(x), slope,
                      [-4.0, 1.0])
     assert "the sign is not" not in other
+
+
+def test_check_says_close_when_a_rounded_answer_is_also_a_rounded_slip(capsys):
+    """Notebook 02's delta1,2 = 0.0149961; a₁,₁ in the sigmoid's slope gives 0.0150389: 0.0150
+    rounds both, so it cannot be OK."""
+    slips = {"used a1,1 in the sigmoid's slope": 0.0150389}
+    out = _printed(capsys, exercises.check, "delta1,2", 0.0150, 0.0149961, slips=slips)
+    assert _status(out) == ["CLOSE"] and "also what you get if you used a1,1" in out
+    assert "5 significant digits" in out
+    for right in (0.014996, 0.0149961):
+        assert _status(_printed(capsys, exercises.check, "d", right, 0.0149961, slips=slips)) == ["OK"]
+
+
+def test_check_says_ok_to_an_exact_answer_near_a_slip(capsys):
+    """Notebook 05: the slope 2 (exact), with the slip 'left out the factor 2' giving 1."""
+    out = _printed(capsys, exercises.check, "mse slope", 2, 2.0, slips={"left out the 2": 1.0})
+    assert _status(out) == ["OK"]
+    out = _printed(capsys, exercises.check, "hinge slope", 0, 0.0, slips={"kept it": -1.0})
+    assert _status(out) == ["OK"]

@@ -68,7 +68,7 @@ def test_a_step_fades_the_neighbours_in_its_corner(monkeypatch):
     products = [x * w for x, w in zip(xs, ws)]  # side by side, each a neighbour of the next
     frame = BackwardStepper(sum(products).tanh(), rankdir="TB").frame(5, caption=False)
     corner = pictures._around_step(frame)
-    monkeypatch.setattr(pictures, "_faded", lambda graph, keep: graph)
+    monkeypatch.setattr(pictures, "_faded", lambda graph, keep, hidden=(): graph)
     plain = pictures._around_step(frame)
     assert corner.shape == plain.shape  # the same window: fading moves nothing
     assert _reds(corner) == _reds(plain) > 0
@@ -93,6 +93,29 @@ def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
         assert pictures.FADED_NODE not in lines[name]
     assert pictures.FADED_NODE in lines[names["c"]]
     assert all(pictures.FADED_EDGE in line for head, line in lines.items() if "->" in head)
+
+
+def test_a_neighbour_cut_in_half_is_left_out_without_moving_anything():
+    a, b = Value(1.0, label="a"), Value(2.0, label="b")
+    c = a * b
+    c.label = "c"
+    graph = draw_dot((c + a).tanh())
+    layout = json.loads(graph.pipe(format="json"))
+    names = {o["label"].split("|")[0].strip(" {"): o["name"] for o in layout["objects"]
+             if "|" in o.get("label", "")}
+    hidden = pictures._faded(graph, {names["a"]}, hidden={names["c"]})
+    again = json.loads(hidden.pipe(format="json"))
+    assert [o.get("pos") for o in again["objects"]] == [o.get("pos") for o in layout["objects"]]
+    lines = {line.strip().split(" [")[0]: line for line in hidden.body}
+    assert "style=invis" in lines[names["c"]] and "style=invis" not in lines[names["b"]]
+    assert all("style=invis" in line for head, line in lines.items()
+               if "->" in head and names["c"] in head.split(" -> "))
+
+
+@pytest.mark.parametrize(("box", "cut"), [((0, 0, 10, 10), False), ((40, 40, 60, 60), True),
+                                          ((60, 60, 70, 70), False), ((-15, 20, -5, 30), True)])
+def test_cut_by_means_partly_inside_the_window(box, cut):
+    assert pictures._cut_by(box, (-10, -10, 50, 50)) is cut
 
 
 def test_show_steps_draws_the_chosen_steps_side_by_side(_no_windows):

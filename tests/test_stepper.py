@@ -181,6 +181,17 @@ def test_stepper_caption_of_a_square_names_both_inputs_apart():
     )
 
 
+def test_stepper_caption_puts_a_label_with_spaces_in_parentheses():
+    a = Value(0.75, label="a")
+    e = a - 0.01
+    e.label = "a - t"
+    square = e**2
+    square.label = "(a - t)²"
+    caption = BackwardStepper(square).caption(0)
+    assert caption.startswith("Step 1 of 2: (a - t)² = (a - t) ** 2 has grad 1.0000")
+    assert caption.endswith("to a - t")  # a name on its own needs no parentheses
+
+
 def test_stepper_captions_of_the_seed_network_read_as_the_drawing():
     stepper = BackwardStepper(seed_network())
     captions = [stepper.caption(k) for k in range(len(stepper))]
