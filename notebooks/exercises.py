@@ -16,8 +16,9 @@ what you get if you used a₁,₁ instead of a₁,₂". A wrong sign is always p
 base-10 logarithm only when the check asks with `log10=True` (a loss built on ln, where
 the slip is likely: elsewhere a number ln 10 times too small is mostly a coincidence).
 
-`check_function` compares a function with a reference at a few points, and `check_op` a
-new operation on nodes (its value, then the gradient `backward()` leaves on its input).
+`check_function` compares a function with a reference at a few points (and says whether
+it passed), `check_neuron` a hand-written neuron (its output, then its gradients), and
+`check_op` a new operation on nodes (its value, then the gradient `backward()` leaves on its input).
 Their `slips` map a description to the function that slip computes (for `check_op`, its
 wrong derivative). A function that gives one number at every point, or an operation whose
 result does not depend on its input, is reported as a constant; a failed trace says
@@ -33,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from autograd import TraceError
+from autograd import TraceError, Value
 
 OK, CLOSE, WRONG, NOT_ANSWERED = "OK", "CLOSE", "WRONG", "NOT ANSWERED"
 
@@ -176,17 +177,109 @@ def check_function(
     hint: str = "",
     rel_tol: float = 1e-6,
     slips: Mapping[str, Callable[[float], float]] | None = None,
-) -> None:
+) -> bool:
     """Print OK if the learner's function `f` agrees with `reference` at every point, else
     WRONG: naming a slip in `slips` ({description: function}) that `f` agrees with, or
-    saying where `f` fails."""
+    saying where `f` fails. Returns whether it said OK."""
     known = _slips("check_function", slips, "function")
     if f is Ellipsis:
         _not_answered(name)
     elif not callable(f):
         _wrong(name, f"expected a function (def or lambda), got {type(f).__name__} {f!r}", hint)
     else:
-        _agrees(name, f, reference, list(points), hint, rel_tol, known)
+        return _agrees(name, f, reference, list(points), hint, rel_tol, known)
+    return False
+
+
+def check_neuron(my_neuron: Any, hint: str = "") -> None:
+    """Check a learner's `my_neuron(w, b, x)` = tanh(w·x + b) built from Values, as the
+    second weight w1 moves through a few values: its output on two inputs and on three
+    (with biases that are not 0, so a bias slip shows), then the gradients backward()
+    leaves on w0, w1 and b. Stops at the first check that is not OK; names the likely
+    slips (no bias, a bias per input, z overwritten in the loop, no tanh, two inputs
+    only, a `return` inside the loop, a parameter cut off with .data)."""
+    if not callable(my_neuron):  # still `...`, or not a function: check_function says which
+        check_function("my_neuron", my_neuron, math.tanh, [0.0], hint=hint)
+        return
+    two, three = ([0.5, -0.8], 0.3, [1.0, -2.0]), ([0.2, -0.6, 0.9], 0.4, [0.5, -1.0, 2.0])
+    checks = [_neuron_output("my_neuron on x = (1, -2)", my_neuron, *two),
+              _neuron_output("my_neuron on three inputs", my_neuron, *three),
+              *(_neuron_gradient(my_neuron, *two, p) for p in ("w0", "w1", "b"))]
+    for name, f, reference, slips in checks:
+        if not check_function(name, f, reference, NEURON_W1, hint=hint, slips=slips):
+            return  # one problem at a time
+
+
+NEURON_W1 = [-1.0, -0.5, 0.0, 0.5]  # the values the second weight moves through
+
+
+def _neuron_run(my_neuron: Callable[..., Any], weights: list[float], bias: float,
+                x: list[float], w1: float) -> tuple[Value, list[Value], Value]:
+    """The learner's neuron on fresh Values (weights with w1 replaced, the bias), after
+    backward(): its output, weights and bias."""
+    w, b = [Value(v) for v in weights], Value(bias)
+    w[1] = Value(w1)
+    out = my_neuron(w, b, x)
+    if not isinstance(out, Value):
+        raise _Explained(f"my_neuron returned {_described(out)}, not a Value: build it from "
+                         f"the Values w and b (z.tanh(), not math.tanh)")
+    out.backward()
+    return out, w, b
+
+
+def _neuron_by_hand(weights: list[float], bias: float, x: list[float],
+                    z: Callable[[list[float], float], float] = lambda t, b: sum(t) + b,
+                    act: Callable[[float], float] = math.tanh) -> Callable[[float], float]:
+    """w1 -> act(z(terms, b)) in floats, the terms being wi·xi with w1 replaced: the right
+    neuron by default, or what a slip computes."""
+    def at(w1: float) -> float:
+        w = [w1 if i == 1 else v for i, v in enumerate(weights)]
+        return act(z([wi * xi for wi, xi in zip(w, x)], bias))
+    return at
+
+
+def _neuron_output(name: str, my_neuron: Callable[..., Any], weights: list[float], bias: float,
+                   x: list[float]) -> tuple[str, Callable[[float], float],
+                                            Callable[[float], float], dict[str, Any]]:
+    """The check of the neuron's output, with the slips it names."""
+    def output(w1: float) -> float:
+        return _neuron_run(my_neuron, weights, bias, x, w1)[0].data
+
+    sums: dict[str, Callable[[list[float], float], float]] = {
+        "left out the bias b": lambda t, b: sum(t),
+        "added b once for every input, not once": lambda t, b: sum(t) + len(t) * b,
+        "added b at the start and again with every input, not once":
+            lambda t, b: sum(t) + (len(t) + 1) * b,
+        "overwrote z in the loop (z = b + wi * xi, not z = z + wi * xi): only the last pair "
+        "is left": lambda t, b: t[-1] + b,
+        "used only the first two pairs (wi, xi): the neuron must take any number of inputs":
+            lambda t, b: t[0] + t[1] + b}
+    slips = {k: _neuron_by_hand(weights, bias, x, z) for k, z in sums.items()}
+    slips["returned z itself, without the tanh"] = _neuron_by_hand(weights, bias, x,
+                                                                  act=lambda u: u)
+    slips["let w1 never reach the sum (the output stays the same when w1 changes): does every "
+          "pair (wi, xi) reach z? A `return` inside the loop stops after the first pair"] = (
+        lambda w1: output(NEURON_W1[0]))
+    return name, output, _neuron_by_hand(weights, bias, x), slips
+
+
+def _neuron_gradient(my_neuron: Callable[..., Any], weights: list[float], bias: float,
+                     x: list[float], p: str) -> tuple[str, Callable[[float], float],
+                                                      Callable[[float], float], dict[str, Any]]:
+    """The check of d out/d p (p is "w0", "w1" or "b"): tanh's slope times what p multiplies."""
+    i = None if p == "b" else int(p[1])
+
+    def gradient(w1: float) -> float:
+        _, w, b = _neuron_run(my_neuron, weights, bias, x, w1)
+        return b.grad if i is None else w[i].grad
+
+    def slope(w1: float) -> float:
+        return (1 - _neuron_by_hand(weights, bias, x)(w1) ** 2) * (1.0 if i is None else x[i])
+
+    slip = (f"cut {p} off from the graph, so that {p}.grad stays 0: somewhere between {p} and "
+            f"the output a number was read with .data ({p}.data, or a new Value made from a "
+            f".data). Use the Values themselves")
+    return f"d out/d {p}", gradient, slope, {slip: lambda w1: 0.0}
 
 
 def check_op(

@@ -596,3 +596,51 @@ def test_check_says_ok_to_an_exact_answer_near_a_slip(capsys):
     assert _status(out) == ["OK"]
     out = _printed(capsys, exercises.check, "hinge slope", 0, 0.0, slips={"kept it": -1.0})
     assert _status(out) == ["OK"]
+
+
+def _right_neuron(w, b, x):
+    z = b
+    for wi, xi in zip(w, x):
+        z = z + wi * xi
+    return z.tanh()
+
+
+def _no_bias(w, b, x):
+    return _right_neuron(w, Value(0.0), x)
+
+
+def _return_in_loop(w, b, x):
+    z = b
+    for wi, xi in zip(w, x):
+        z = z + wi * xi
+        return z.tanh()
+
+
+def _two_inputs(w, b, x):
+    return (w[0] * x[0] + w[1] * x[1] + b).tanh()
+
+
+def _bias_cut(w, b, x):
+    return _right_neuron(w, Value(b.data), x)
+
+
+def _float_out(w, b, x):
+    return math.tanh(_right_neuron(w, b, x).data)
+
+
+@pytest.mark.parametrize(("neuron", "words"), [
+    (_no_bias, "left out the bias b"),
+    (_return_in_loop, "A `return` inside the loop"),
+    (_two_inputs, "only the first two pairs"),
+    (_bias_cut, "cut b off from the graph"),
+    (_float_out, "returned a float"),
+])
+def test_check_neuron_names_the_neurons_slips(capsys, neuron, words):
+    out = _printed(capsys, exercises.check_neuron, neuron, hint="z = b first")
+    assert _status(out)[-1] == "WRONG" and words in out and "Hint: z = b first" in out
+    assert _status(out).count("WRONG") == 1  # it stops at the first problem
+
+
+def test_check_neuron_accepts_a_right_neuron_and_reports_a_blank(capsys):
+    assert _status(_printed(capsys, exercises.check_neuron, _right_neuron)) == ["OK"] * 5
+    assert _status(_printed(capsys, exercises.check_neuron, ...)) == ["NOT ANSWERED"]
