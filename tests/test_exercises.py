@@ -537,6 +537,67 @@ def test_learner_copy_runs_and_each_check_says_what_is_missing(path):
             assert set(_status(right_out)) == {"OK"}, f"cell {c}: {right_out!r}"
 
 
+# Wrong answers a learner is likely to give, by notebook and by a name its answer cell
+# assigns, each with words the check must print: the slip named, and WRONG, never OK or CLOSE.
+LIKELY_SLIPS = {
+    "06_handwritten_digits": {"loss_at_0_9": [
+        ("loss_at_0_9, loss_at_0_1, loss_at_0_01 = "
+         "-math.log10(0.9), -math.log10(0.1), -math.log10(0.01)", "a base-10 logarithm gives"),
+        ("loss_at_0_9, loss_at_0_1, loss_at_0_01 = math.log(0.9), math.log(0.1), math.log(0.01)",
+         "the sign is not"),
+    ]},
+    "07_checking_gradients": {
+        "cube_rule": [
+            ("cube_rule = lambda g, out, x: (g * 3 * x.data ** 2,)", "read x.data: 3x² from a plain"),
+            ("cube_rule = lambda g, out, x: (g * 3 * number(x) ** 2,)", "read x.data: 3x² from a plain"),
+            ("cube_rule = lambda g, out, x: (g * 2 * number(x),)", "is not g · 3x² either"),
+        ],
+        "x_after_one_step": [
+            ("x_after_one_step = 2 - (4 * 2 ** 3 - 3) / (12 * 2 ** 2)", "dropped the e^(-x) terms"),
+            ("x_after_one_step = 2 - (4 * 2 ** 3 - 3 - math.exp(-2)) / (12 * 2 ** 2)",
+             "dropped e^(-x) from f''(2)"),
+            ("x_after_one_step = 2 - (4 * 2 ** 3 - 3) / (12 * 2 ** 2 + math.exp(-2))",
+             "dropped e^(-x) from f'(2)"),
+            ("x_after_one_step = 2 - (4 * 2 ** 3 - 3 + math.exp(-2)) / (12 * 2 ** 2 + math.exp(-2))",
+             "wrote + e^(-x) in f'(2)"),
+            ("x_after_one_step = 2 - 0.02 * (4 * 2 ** 3 - 3 - math.exp(-2))", "gradient-descent step"),
+            ("x_after_one_step = 1.396", "dropped the e^(-x) terms"),
+            ("x_after_one_step = 1.397", "look for a small slip"),  # two slips give 1.397
+        ],
+    },
+    "08_from_one_sample_to_a_batch": {
+        "steps": [("steps, nodes = 8, 20", "into a change of sign and a + (between two Values")],
+        "cap": [
+            ("cap = lambda v: v - (v + 2).relu()", "Check the sign inside relu"),
+            ("cap = lambda v: v - (v - 2).relu().data", "returned v unchanged"),
+            ("cap = lambda v: v - (v.data - 2 if v.data > 2 else 0)", "returned v unchanged"),
+        ],
+    },
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", sorted(LIKELY_SLIPS))
+def test_checks_name_the_likely_slips(stem):
+    """Run the notebook to each answer named in LIKELY_SLIPS, try each wrong answer with the
+    check cell, then the notebook's own answer, and go on."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    slips = LIKELY_SLIPS[stem]
+    answers = {a: (_answer_names(nb.cells[a].source) & slips.keys()) for a, _ in _pairs(nb)}
+    answers = {a: names.pop() for a, names in answers.items() if names}
+    assert sorted(answers.values()) == sorted(slips), f"{stem}: an answer cell was not found"
+    client = NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells[: max(answers) + 2]):
+            if i in answers:
+                for source, words in slips[answers[i]]:
+                    _run(client, source, i)
+                    out = _run(client, nb.cells[i + 1].source, i + 1)
+                    assert set(_status(out)) == {"WRONG"} and words in out, f"{source!r}: {out!r}"
+            client.execute_cell(cell, i)
+
+
 def test_check_op_says_a_fixed_local_derivative_is_fixed(capsys):
     """exp written with the + rule's local derivative 1: the value is right and the graph
     reaches the input, so the slip is the fixed number, not a read of .data."""
