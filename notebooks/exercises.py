@@ -16,8 +16,7 @@ what you get if you used a₁,₁ instead of a₁,₂". A wrong sign is always p
 base-10 logarithm only when the check asks with `log10=True` (a loss built on ln, where
 the slip is likely: elsewhere a number ln 10 times too small is mostly a coincidence).
 
-`check_function` compares a function with a reference at a few points (and says whether
-it passed), `check_neuron` a hand-written neuron (its output, then its gradients), and
+`check_function` compares a function with a reference at a few points, `check_neuron` a hand-written neuron (its output, then its gradients), and
 `check_op` a new operation on nodes (its value, then the gradient `backward()` leaves on its input).
 Their `slips` map a description to the function that slip computes (for `check_op`, its
 wrong derivative). A function that gives one number at every point, or an operation whose
@@ -177,10 +176,17 @@ def check_function(
     hint: str = "",
     rel_tol: float = 1e-6,
     slips: Mapping[str, Callable[[float], float]] | None = None,
-) -> bool:
+) -> None:
     """Print OK if the learner's function `f` agrees with `reference` at every point, else
     WRONG: naming a slip in `slips` ({description: function}) that `f` agrees with, or
-    saying where `f` fails. Returns whether it said OK."""
+    saying where `f` fails."""
+    _function_passes(name, f, reference, points, hint, rel_tol, slips)
+
+
+def _function_passes(name: str, f: Any, reference: Callable[[float], float],
+                     points: Iterable[float], hint: str = "", rel_tol: float = 1e-6,
+                     slips: Mapping[str, Callable[[float], float]] | None = None) -> bool:
+    """check_function's work; returns whether it said OK."""
     known = _slips("check_function", slips, "function")
     if f is Ellipsis:
         _not_answered(name)
@@ -206,7 +212,7 @@ def check_neuron(my_neuron: Any, hint: str = "") -> None:
               _neuron_output("my_neuron on three inputs", my_neuron, *three),
               *(_neuron_gradient(my_neuron, *two, p) for p in ("w0", "w1", "b"))]
     for name, f, reference, slips in checks:
-        if not check_function(name, f, reference, NEURON_W1, hint=hint, slips=slips):
+        if not _function_passes(name, f, reference, NEURON_W1, hint=hint, slips=slips):
             return  # one problem at a time
 
 
