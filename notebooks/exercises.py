@@ -142,8 +142,10 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
                 rounding: float) -> str:
     """What to say when `answer` is one of `slips` (nearer it than `expected`, within
     `rounding`), or ""."""
+    # a slip is named when the answer is its number, or could be that number rounded
     near = [(abs(answer - v), k, v) for k, v in slips.items()
-            if _close(answer, v, rounding) and abs(answer - v) < abs(answer - expected)]
+            if _close(answer, v, rounding) and abs(answer - v) < abs(answer - expected)
+            and (_close(answer, v, rel_tol) or _rounded(answer, v))]
     if not near:
         return ""
     _, description, value = min(near)
@@ -185,7 +187,8 @@ def check_function(
 
 def _function_passes(name: str, f: Any, reference: Callable[[float], float],
                      points: Iterable[float], hint: str = "", rel_tol: float = 1e-6,
-                     slips: Mapping[str, Callable[[float], float]] | None = None) -> bool:
+                     slips: Mapping[str, Callable[[float], float]] | None = None,
+                     var: str = "x") -> bool:
     """check_function's work; returns whether it said OK."""
     known = _slips("check_function", slips, "function")
     if f is Ellipsis:
@@ -193,7 +196,7 @@ def _function_passes(name: str, f: Any, reference: Callable[[float], float],
     elif not callable(f):
         _wrong(name, f"expected a function (def or lambda), got {type(f).__name__} {f!r}", hint)
     else:
-        return _agrees(name, f, reference, list(points), hint, rel_tol, known)
+        return _agrees(name, f, reference, list(points), hint, rel_tol, known, var=var)
     return False
 
 
@@ -212,7 +215,7 @@ def check_neuron(my_neuron: Any, hint: str = "") -> None:
               _neuron_output("my_neuron on three inputs", my_neuron, *three),
               *(_neuron_gradient(my_neuron, *two, p) for p in ("w0", "w1", "b"))]
     for name, f, reference, slips in checks:
-        if not _function_passes(name, f, reference, NEURON_W1, hint=hint, slips=slips):
+        if not _function_passes(name, f, reference, NEURON_W1, hint, slips=slips, var="w1"):
             return  # one problem at a time
 
 
@@ -227,8 +230,8 @@ def _neuron_run(my_neuron: Callable[..., Any], weights: list[float], bias: float
     w[1] = Value(w1)
     out = my_neuron(w, b, x)
     if not isinstance(out, Value):
-        raise _Explained(f"my_neuron returned {_described(out)}, not a Value: build it from "
-                         f"the Values w and b (z.tanh(), not math.tanh)")
+        raise _Explained(f"my_neuron returned {_described(out)}, not a Value: return the Value "
+                         f"itself (no .data at the end; z.tanh(), not math.tanh)")
     out.backward()
     return out, w, b
 
@@ -261,12 +264,26 @@ def _neuron_output(name: str, my_neuron: Callable[..., Any], weights: list[float
         "used only the first two pairs (wi, xi): the neuron must take any number of inputs":
             lambda t, b: t[0] + t[1] + b}
     slips = {k: _neuron_by_hand(weights, bias, x, z) for k, z in sums.items()}
+    for act_name, act in (("relu", lambda u: max(u, 0.0)),
+                          ("sigmoid", lambda u: 1 / (1 + math.exp(-u)))):
+        slips[f"used {act_name} where the neuron has tanh"] = _neuron_by_hand(
+            weights, bias, x, act=act)
     slips["returned z itself, without the tanh"] = _neuron_by_hand(weights, bias, x,
                                                                   act=lambda u: u)
+    slips["applied tanh inside the loop, to every partial sum: apply it once, after the loop"] = (
+        _neuron_by_hand(weights, bias, x, z=_tanh_each_step, act=lambda u: u))
     slips["let w1 never reach the sum (the output stays the same when w1 changes): does every "
           "pair (wi, xi) reach z? A `return` inside the loop stops after the first pair"] = (
         lambda w1: output(NEURON_W1[0]))
     return name, output, _neuron_by_hand(weights, bias, x), slips
+
+
+def _tanh_each_step(terms: list[float], bias: float) -> float:
+    """z = tanh(z + wi·xi) at every step of the loop, starting from z = b."""
+    z = bias
+    for term in terms:
+        z = math.tanh(z + term)
+    return z
 
 
 def _neuron_gradient(my_neuron: Callable[..., Any], weights: list[float], bias: float,
@@ -344,9 +361,10 @@ class _Built(_Explained):
 
 # A gradient that is one number at every x, from a result whose graph does reach the input
 # (a cut graph is caught before): the local derivative was written as a fixed number.
-_FIXED_LOCAL = ("the gradient backward() leaves on the input is {value} at every x: your local "
-                "derivative is a fixed number, but the slope of this function changes with x.")
-_READ_DATA = ("{constant}, {value} at every x: did it read .data? (A number read out of a "
+_FIXED_LOCAL = ("the gradient backward() leaves on the input is {value} at every {var}: your "
+                "local derivative is a fixed number, but the slope of this function changes "
+                "with {var}.")
+_READ_DATA = ("{constant}, {value} at every {var}: did it read .data? (A number read out of a "
               "Value, or a Value made from one, stays fixed when the input changes.)")
 
 _PAIRS = ("parents must be a tuple of (parent, local derivative) pairs: ((v, d),) for one "
@@ -404,7 +422,8 @@ def _described(thing: Any) -> str:
 
 def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], float],
             points: list[float], hint: str, rel_tol: float,
-            slips: dict[str, Callable[[float], float]], constant: str = _READ_DATA) -> bool:
+            slips: dict[str, Callable[[float], float]], constant: str = _READ_DATA,
+            var: str = "x") -> bool:
     """Compare f with reference at each point; print OK, or the first disagreement (named
     after a slip f agrees with, or as a constant when f gives one number everywhere)."""
     got = []
@@ -415,54 +434,56 @@ def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], f
             _wrong(name, f"{exc}.", hint)
             return False
         except _Explained as exc:
-            _wrong(name, f"at x = {_number(x)} {exc}.", hint)
+            _wrong(name, f"at {var} = {_number(x)} {exc}.", hint)
             return False
         except TraceError as exc:  # recording the function failed, whatever the input
             _wrong(name, f"tracing failed: {exc}", hint)
             return False
         except Exception as exc:  # the learner's code may fail in any way: report it
-            _wrong(name, f"at x = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
+            _wrong(name, f"at {var} = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
             return False
         problem = _problem(y)
         if problem is not None:
-            _wrong(name, f"at x = {_number(x)} it returned something else: {problem}", hint)
+            _wrong(name, f"at {var} = {_number(x)} it returned something else: {problem}", hint)
             return False
         got.append(y)
     wrong = [(x, y) for x, y in zip(points, got) if not _close(y, reference(x), rel_tol)]
     if not wrong:
-        print(f"{OK}  {name} agrees at x = {', '.join(_number(x) for x in points)}")
+        print(f"{OK}  {name} agrees at {var} = {', '.join(_number(x) for x in points)}")
         return True
-    _wrong(name, _disagreement(wrong[0], points, got, reference, rel_tol, slips, constant), hint)
+    _wrong(name, _disagreement(wrong[0], points, got, reference, rel_tol, slips, constant, var),
+           hint)
     return False
 
 
 def _disagreement(first: tuple[float, float], points: list[float], got: list[float],
                   reference: Callable[[float], float], rel_tol: float,
-                  slips: dict[str, Callable[[float], float]], constant: str) -> str:
+                  slips: dict[str, Callable[[float], float]], constant: str,
+                  var: str = "x") -> str:
     """What to say about a function that gives `got` at `points` and is wrong at `first`."""
     for description, slip in slips.items():
         if all(_close(y, slip(x), rel_tol) for x, y in zip(points, got)):
             return f"that is what you get if you {description}."
     expected = [reference(x) for x in points]
-    sign = _sign_slip(points, got, expected, rel_tol)
+    sign = _sign_slip(points, got, expected, rel_tol, var)
     if sign:
         return sign
     if len(points) > 1 and all(_close(y, got[0], 1e-12) for y in got) and not all(
             _close(e, expected[0], rel_tol) for e in expected):
-        return constant.format(constant=CONSTANT, value=_number(got[0]))
+        return constant.format(constant=CONSTANT, value=_number(got[0]), var=var)
     x, y = first
-    return f"at x = {_number(x)} it gives {_number(y)}, which is not right."
+    return f"at {var} = {_number(x)} it gives {_number(y)}, which is not right."
 
 
 def _sign_slip(points: list[float], got: list[float], expected: list[float],
-               rel_tol: float) -> str:
+               rel_tol: float, var: str = "x") -> str:
     """"The size is right but the sign is not" when every wrong value is the right one
     negated (naming the points when the others are right), else ""."""
     wrong = [(x, y, e) for x, y, e in zip(points, got, expected) if not _close(y, e, rel_tol)]
     if not wrong or not all(e != 0 and _close(-y, e, rel_tol) for _, y, e in wrong):
         return ""
     if len(wrong) == len(points):
-        return "the size is right but the sign is not, at every x."
+        return f"the size is right but the sign is not, at every {var}."
     where = ", ".join(_number(x) for x, _, _ in wrong)
     right = ", ".join(_number(x) for x, y, e in zip(points, got, expected) if _close(y, e, rel_tol))
-    return f"right at x = {right}; at x = {where} the size is right but the sign is not."
+    return f"right at {var} = {right}; at {var} = {where} the size is right but the sign is not."

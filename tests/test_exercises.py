@@ -689,12 +689,28 @@ def _float_out(w, b, x):
     return math.tanh(_right_neuron(w, b, x).data)
 
 
+def _relu_neuron(w, b, x):
+    z = b
+    for wi, xi in zip(w, x):
+        z = z + wi * xi
+    return z.relu()
+
+
+def _tanh_in_loop(w, b, x):
+    z = b
+    for wi, xi in zip(w, x):
+        z = (z + wi * xi).tanh()
+    return z
+
+
 @pytest.mark.parametrize(("neuron", "words"), [
     (_no_bias, "left out the bias b"),
     (_return_in_loop, "A `return` inside the loop"),
     (_two_inputs, "only the first two pairs"),
     (_bias_cut, "cut b off from the graph"),
     (_float_out, "returned a float"),
+    (_relu_neuron, "used relu where the neuron has tanh"),
+    (_tanh_in_loop, "applied tanh inside the loop"),
 ])
 def test_check_neuron_names_the_neurons_slips(capsys, neuron, words):
     out = _printed(capsys, exercises.check_neuron, neuron, hint="z = b first")
@@ -703,5 +719,6 @@ def test_check_neuron_names_the_neurons_slips(capsys, neuron, words):
 
 
 def test_check_neuron_accepts_a_right_neuron_and_reports_a_blank(capsys):
-    assert _status(_printed(capsys, exercises.check_neuron, _right_neuron)) == ["OK"] * 5
+    right = _printed(capsys, exercises.check_neuron, _right_neuron)
+    assert _status(right) == ["OK"] * 5 and "agrees at w1 = -1, -0.5, 0, 0.5" in right
     assert _status(_printed(capsys, exercises.check_neuron, ...)) == ["NOT ANSWERED"]
