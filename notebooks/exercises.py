@@ -5,19 +5,22 @@ second (tagged `check`) calls `check`, `check_function` or `check_op`. In the le
 (`make exercises`) every answer is blanked to `...`, which the checks report as not
 answered yet.
 
-`check` compares a number. A right answer that is also a known slip rounded (0.0150 for
-0.0149961, when a slip gives 0.0150389) is CLOSE, not OK. One within 2% of the right answer that could be the answer
-rounded (the answer is less than one unit of its last digit away: 0.083 for 0.08267) is
-CLOSE (right, but rounded too much to tell), not WRONG; a near miss with more digits
-(0.08217 for 0.08267) is a slip, not a rounding, and is WRONG. A check can name the slips it expects: `slips={"used a₁,₁
-instead of a₁,₂": delta2 * a11}` maps a description to the number that slip gives, and an
-answer nearer that number than the right one (within the same 2%) is WRONG with "that is
-what you get if you used a₁,₁ instead of a₁,₂". A wrong sign is always pointed out; a
-base-10 logarithm only when the check asks with `log10=True` (a loss built on ln, where
-the slip is likely: elsewhere a number ln 10 times too small is mostly a coincidence).
+`check` compares a number. An answer that is the right one rounded (0.083 for 0.08267:
+less than one unit of its last digit away, within 2%; or 0.11 for 0.10536, rounded to
+the nearest with two or three digits) is CLOSE: right, but rounded too much to tell. A
+near miss with more digits (0.08217 for 0.08267) is a slip, not a rounding: WRONG. So is
+a right answer that is also a known slip rounded (0.0150 for 0.0149961, when a slip gives
+0.0150389): CLOSE, asking for 5 digits. A check names the slips it expects:
+`slips={"used a₁,₁ instead of a₁,₂": delta2 * a11}` maps a description to the number
+that slip gives, and an answer that is that number (or that number rounded), nearer it
+than the right one, is WRONG with "that is what you get if you used a₁,₁ instead of
+a₁,₂". A wrong sign is always pointed out; a base-10 logarithm only when the check asks
+with `log10=True` (a loss built on ln, where the slip is likely: elsewhere a number
+ln 10 times too small is mostly a coincidence).
 
-`check_function` compares a function with a reference at a few points, `check_neuron` a hand-written neuron (its output, then its gradients), and
-`check_op` a new operation on nodes (its value, then the gradient `backward()` leaves on its input).
+`check_function` compares a function with a reference at a few points, `check_neuron` a
+hand-written neuron (its output, then its gradients), and `check_op` a new operation on
+nodes (its value, then the gradient `backward()` leaves on its input).
 Their `slips` map a description to the function that slip computes (for `check_op`, its
 wrong derivative). A function that gives one number at every point, or an operation whose
 result does not depend on its input, is reported as a constant; a failed trace says
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -93,7 +97,7 @@ def _slips(where: str, slips: Mapping[str, Any] | None, kind: str) -> dict[str, 
 def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: float = 1e-3,
           slips: Mapping[str, float] | None = None, log10: bool = False) -> None:
     """Print OK if `answer` equals `expected` (to `rel_tol`); WRONG naming a slip it matches;
-    CLOSE if it is within 2% (right, but rounded too much to tell); else WRONG with the hint."""
+    CLOSE if it is the answer rounded too much to tell; else WRONG with the hint."""
     known = _slips("check", slips, "number")
     if answer is Ellipsis:
         _not_answered(name)
@@ -104,7 +108,7 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         return
     if _close(answer, expected, rel_tol):
         also = [k for k, v in known.items() if answer != expected
-                and _rounded(answer, v, units=0.5) and not _close(v, expected, rel_tol)]
+                and _rounded(answer, v, cut=False) and not _close(v, expected, rel_tol)]
         if also:  # 0.0150 is the answer 0.0149961 rounded, and the slip 0.0150389 rounded too
             print(f"{CLOSE}  {name}: {_number(answer)} is the answer rounded, but also what you get "
                   f"if you {also[0]}, rounded: give 5 significant digits (or type the expression).")
@@ -115,27 +119,37 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     slip = _known_slip(answer, expected, known, rel_tol, rounding)
     if slip:
         _wrong(name, slip, hint)
+    elif expected != 0 and (_close(answer, expected, rounding) and _rounded(answer, expected)
+                            or _short_rounding(answer, expected)):
+        print(f"{CLOSE}  {name}: {_number(answer)} is the answer rounded too much to tell: give "
+              f"4 significant digits (or type the expression).")
     elif expected != 0 and _close(answer, expected, rounding):
-        if _rounded(answer, expected):
-            print(f"{CLOSE}  {name}: {_number(answer)} is within {ROUNDING:.0%} of the answer, "
-                  f"but rounded too much to tell: give 4 significant digits (or type the "
-                  f"expression).")
-        else:
-            _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
-                   f"answer but not the answer rounded: look for a small slip, such as a "
-                   f"similar number used in place of the right one.", hint)
+        _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
+               f"answer but not the answer rounded: look for a small slip, such as a "
+               f"similar number used in place of the right one.", hint)
     else:
         _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding, log10)}",
                hint)
 
 
-def _rounded(answer: float, expected: float, units: float = 1.0) -> bool:
-    """Whether `answer` could be `expected` rounded or cut to the digits `answer` has:
-    they differ by at most one unit of the last digit written (0.42 has units of 0.01);
-    with `units=0.5`, whether it is `expected` rounded to the nearest."""
+def _rounded(answer: float, expected: float, cut: bool = True) -> bool:
+    """Whether `answer` could be `expected` written with the digits `answer` has: rounded to
+    the nearest (within half a unit of its last digit: 0.083 for 0.08267), or, if `cut`,
+    cut off after them (0.4278 written as 0.427)."""
     exponent = Decimal(repr(answer)).normalize().as_tuple().exponent
     unit = 10.0 ** exponent if isinstance(exponent, int) else 0.0
-    return abs(answer - expected) <= units * unit * (1 + 1e-9)
+    gap = abs(answer - expected)
+    nearest = gap <= 0.5 * unit * (1 + 1e-9)
+    truncated = cut and (answer >= 0) == (expected >= 0) and abs(answer) <= abs(expected) \
+        and gap < unit
+    return nearest or truncated
+
+
+def _short_rounding(answer: float, expected: float) -> bool:
+    """Whether `answer` is `expected` rounded to the nearest with two or three significant
+    digits (0.11 for 0.10536): more than 2% off, but a rounding, not a slip."""
+    digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
+    return digits in (2, 3) and _rounded(answer, expected, cut=False)
 
 
 def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol: float,
@@ -148,11 +162,17 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
             and (_close(answer, v, rel_tol) or _rounded(answer, v))]
     if not near:
         return ""
-    _, description, value = min(near)
+    near.sort()
+    _, description, value = near[0]
+    digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
+    more = f"give {max(4, digits + 1)} significant digits (or type the expression)"
+    if len(near) > 1:  # two slips fit (1.397 rounds one and cuts another): name both
+        return (f"{_number(answer)} is not right: it is what you get if you {description}, "
+                f"or, nearly, if you {near[1][1]}. To tell which, {more}.")
     if _close(answer, value, rel_tol):
         return f"{_number(answer)} is not right: that is what you get if you {description}."
     return (f"{_number(answer)} is nearest to what you get if you {description}. If you did "
-            f"not, give 4 significant digits (or type the expression).")
+            f"not, {more}.")
 
 
 def _slip(answer: float, expected: float, rel_tol: float, log10: bool) -> str:
@@ -437,7 +457,9 @@ def _agrees(name: str, f: Callable[[float], Any], reference: Callable[[float], f
             _wrong(name, f"at {var} = {_number(x)} {exc}.", hint)
             return False
         except TraceError as exc:  # recording the function failed, whatever the input
-            _wrong(name, f"tracing failed: {exc}", hint)
+            # the file a notebook cell runs from is a temporary one: call it what it is
+            where = re.sub(r"\S*ipykernel_\d+/\d+\.py", "<your cell>", str(exc))
+            _wrong(name, f"tracing failed: {where}", hint)
             return False
         except Exception as exc:  # the learner's code may fail in any way: report it
             _wrong(name, f"at {var} = {_number(x)} it raised {type(exc).__name__}: {exc}", hint)
