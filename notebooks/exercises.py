@@ -232,7 +232,8 @@ def check_neuron(my_neuron: Any, hint: str = "") -> None:
         return
     two, three = ([0.5, -0.8], 0.3, [1.0, -2.0]), ([0.2, -0.6, 0.9], 0.4, [0.5, -1.0, 2.0])
     checks = [_neuron_output("my_neuron on x = (1, -2)", my_neuron, *two),
-              _neuron_output("my_neuron on three inputs", my_neuron, *three),
+              _neuron_output("my_neuron on an input of three numbers, x = (0.5, -1, 2)",
+                             my_neuron, *three),
               *(_neuron_gradient(my_neuron, *two, p) for p in ("w0", "w1", "b"))]
     for name, f, reference, slips in checks:
         if not _function_passes(name, f, reference, NEURON_W1, hint, slips=slips, var="w1"):
@@ -249,6 +250,11 @@ def _neuron_run(my_neuron: Callable[..., Any], weights: list[float], bias: float
     w, b = [Value(v) for v in weights], Value(bias)
     w[1] = Value(w1)
     out = my_neuron(w, b, x)
+    if out is None:
+        raise _Explained("my_neuron returned nothing: end it with `return` and the Value")
+    if callable(out):
+        raise _Explained(f"my_neuron returned {_described(out)}, a method not called: add the "
+                         f"brackets, z.tanh()")
     if not isinstance(out, Value):
         raise _Explained(f"my_neuron returned {_described(out)}, not a Value: return the Value "
                          f"itself (no .data at the end; z.tanh(), not math.tanh)")
@@ -279,8 +285,8 @@ def _neuron_output(name: str, my_neuron: Callable[..., Any], weights: list[float
         "added b once for every input, not once": lambda t, b: sum(t) + len(t) * b,
         "added b at the start and again with every input, not once":
             lambda t, b: sum(t) + (len(t) + 1) * b,
-        "overwrote z in the loop (z = b + wi * xi, not z = z + wi * xi): only the last pair "
-        "is left": lambda t, b: t[-1] + b,
+        "let only the last pair (wi, xi) reach z: did the loop overwrite z (z = b + wi * xi, "
+        "not z = z + wi * xi), or skip the first pair?": lambda t, b: t[-1] + b,
         "used only the first two pairs (wi, xi): the neuron must take any number of inputs":
             lambda t, b: t[0] + t[1] + b}
     slips = {k: _neuron_by_hand(weights, bias, x, z) for k, z in sums.items()}

@@ -693,6 +693,14 @@ def _float_out(w, b, x):
     return math.tanh(_right_neuron(w, b, x).data)
 
 
+def _no_return(w, b, x):
+    _right_neuron(w, b, x)
+
+
+def _uncalled(w, b, x):
+    return _right_neuron(w, b, x).tanh
+
+
 def _relu_neuron(w, b, x):
     z = b
     for wi, xi in zip(w, x):
@@ -714,6 +722,8 @@ def _tanh_in_loop(w, b, x):
     (_bias_cut, "cut b off from the graph"),
     (_float_out, "returned a float"),
     (_relu_neuron, "used relu where the neuron has tanh"),
+    (_no_return, "returned nothing"),
+    (_uncalled, "a method not called"),
     (_tanh_in_loop, "applied tanh inside the loop"),
 ])
 def test_check_neuron_names_the_neurons_slips(capsys, neuron, words):
