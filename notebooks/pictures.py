@@ -4,7 +4,8 @@
 to compare at a glance on a page about 900 px wide: one graph at several input settings
 (`show_frames`), or some frames of a `BackwardStepper`, whole or cut down to the step's
 own neighbourhood with the rest greyed (`show_steps`). `packed` and `untangled` tidy one drawing: rows closer
-together, fewer crossing edges. `show_network` draws a small network the way textbooks do,
+together, fewer crossing edges; `compact_mlp_drawing` draws a small network's loss narrow
+enough for the page. `show_network` draws a small network the way textbooks do,
 neurons as circles and every weight on its arrow.
 """
 
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import textwrap
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+
+from autograd import draw_dot
 
 DPI = 150  # Graphviz renders at this resolution, so text stays sharp once shrunk
 PAGE_PX = 880  # a figure is never wider than this (GitHub's notebook column)
@@ -48,6 +52,38 @@ def untangled(graph: Any) -> Any:
     graph = graph.copy()
     graph.graph_attr.pop("ordering", None)
     return graph
+
+
+def compact_mlp_drawing(loss: Any, neurons: Sequence[str]) -> Any:
+    """`draw_dot(loss)` of a small network, top to bottom and narrow enough for the page.
+
+    The network's leaves are labelled after their neuron: `name.w0`, `name.w1`, ..., `name.b`.
+    Rows and columns are packed close, each neuron's leaves stay side by side, and the bias
+    of each neuron in `neurons` goes one row below that neuron's weights. (Every leaf of the
+    first layer would otherwise share the top row: 9 boxes for 3 neurons of 2 inputs.)
+    """
+    graph = draw_dot(loss, rankdir="TB", precision=2, clusters=False)
+    # ordering=out keeps the edges out of a node in the order they were declared, and a low
+    # mclimit stops dot's crossing-reduction early, so leaves stay close to their neuron
+    graph.graph_attr.update(nodesep="0.08", ranksep="0.25", ordering="out", mclimit="0.1")
+    ids = _record_ids(graph)
+    for name in neurons:
+        weights = [node for label, node in ids.items()
+                   if re.fullmatch(rf"{re.escape(name)}\.w\d+", label)]
+        if f"{name}.b" not in ids or not weights:
+            raise ValueError(f"compact_mlp_drawing: no leaves labelled {name}.w0 and {name}.b "
+                             "in the drawing")
+        # an invisible edge from each weight to the bias: dot ranks the bias below them
+        for weight in weights:
+            graph.edge(weight, ids[f"{name}.b"], style="invis")
+    return graph
+
+
+def _record_ids(graph: Any) -> dict[str, str]:
+    """The DOT node id of each named Value in a `draw_dot` drawing, by its label."""
+    # a named Value is a record line: `v7 [label="{ n0.b | data 0.00 | grad 0.00 }" ...]`
+    found = (re.match(r'\s*(\w+) \[label="\{ (\S+) \|', line) for line in graph.body)
+    return {m[2]: m[1] for m in found if m}
 
 
 def show_graphs(graphs: Sequence[Any], titles: Sequence[str], width_px: int = PAGE_PX) -> None:

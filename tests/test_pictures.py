@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from autograd import BackwardStepper, Value, draw_dot
+from nn import MLP, losses
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -185,6 +186,47 @@ def _crossings(graph) -> int:
 
     return sum(1 for i, (ends, segs) in enumerate(edges) for ends2, segs2 in edges[i + 1:]
                if not ends & ends2 and any(cross(s, t) for s in segs for t in segs2))
+
+
+def _labelled_mlp_loss() -> Value:
+    """The hinge loss of MLP(2, [3, 1]) on one sample, leaves named n0.w0 ... out.b."""
+    model = MLP(2, [3, 1], activation="relu", seed=1)
+    names = ["n0", "n1", "n2", "out"]
+    for name, neuron in zip(names, model.layers[0].neurons + model.layers[1].neurons):
+        for j, w in enumerate(neuron.w):
+            w.label = f"{name}.w{j}"
+        neuron.b.label = f"{name}.b"
+    x = [Value(0.5, label="x[0]"), Value(-1.2, label="x[1]")]
+    return losses.hinge(model(x), Value(1.0, label="y"))
+
+
+def _heights(graph) -> dict[str, float]:
+    """Each named Value's height in Graphviz's layout (y grows upwards), by its label."""
+    layout = _layout(graph)
+    return {o["label"].split("|")[0].strip("{ "): float(o["pos"].split(",")[1])
+            for o in layout["objects"] if o.get("label", "").startswith("{ ") and "pos" in o
+            and not o["label"].startswith("{ data")}
+
+
+def test_compact_mlp_drawing_puts_the_chosen_biases_a_row_below_their_weights():
+    loss = _labelled_mlp_loss()
+    plain, compact = draw_dot(loss, rankdir="TB"), pictures.compact_mlp_drawing(loss, ["n0", "n1"])
+    assert {k: compact.graph_attr.get(k) for k in ("rankdir", "nodesep", "ranksep", "ordering",
+            "mclimit")} == {"rankdir": "TB", "nodesep": "0.08", "ranksep": "0.25",
+                            "ordering": "out", "mclimit": "0.1"}
+    invisible = [line for line in compact.body if "style=invis" in line]
+    assert len(invisible) == 4  # n0.w0, n0.w1 -> n0.b and n1.w0, n1.w1 -> n1.b
+    was, now = _heights(plain), _heights(compact)
+    assert was["n0.b"] == was["n0.w0"] == was["n2.b"]  # all first-layer leaves in one row
+    for name in ("n0", "n1"):
+        assert now[f"{name}.b"] < now[f"{name}.w0"] == now[f"{name}.w1"]
+    assert now["n2.b"] == now["n2.w0"]  # a neuron not named keeps its bias beside its weights
+    assert now["out.b"] < now["n0.w0"]  # the output neuron's leaves are lower anyway
+
+
+def test_compact_mlp_drawing_names_a_neuron_it_cannot_find():
+    with pytest.raises(ValueError, match="compact_mlp_drawing: no leaves labelled n7.w0 and n7.b"):
+        pictures.compact_mlp_drawing(_labelled_mlp_loss(), ["n0", "n7"])
 
 
 def test_untangled_lets_graphviz_order_inputs_to_cross_less():
