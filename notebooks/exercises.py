@@ -122,7 +122,7 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     elif expected != 0 and (_close(answer, expected, rounding) and _rounded(answer, expected)
                             or _short_rounding(answer, expected)):
         print(f"{CLOSE}  {name}: {_number(answer)} is the answer rounded too much to tell: give "
-              f"4 significant digits (or type the expression).")
+              f"4 significant digits (or type the expression).{_zeros(answer)}")
     elif expected != 0 and _close(answer, expected, rounding):
         _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
                f"answer but not the answer rounded: look for a small slip, such as a "
@@ -143,6 +143,14 @@ def _rounded(answer: float, expected: float, cut: bool = True) -> bool:
     truncated = cut and (answer >= 0) == (expected >= 0) and abs(answer) <= abs(expected) \
         and gap < unit
     return nearest or truncated
+
+
+def _zeros(answer: float) -> str:
+    """A note that Python drops trailing zeros, for an answer of fewer than 4 digits."""
+    if len(Decimal(repr(answer)).normalize().as_tuple().digits) >= 4:
+        return ""
+    return (f" (Python reads a typed 1.400 as 1.4, so trailing zeros do not count: "
+            f"{_number(answer)} is all the check sees.)")
 
 
 def _short_rounding(answer: float, expected: float) -> bool:
@@ -166,6 +174,9 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
     _, description, value = near[0]
     digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
     more = f"give {max(4, digits + 1)} significant digits (or type the expression)"
+    if len(near) > 1 and math.isclose(value, near[1][2], rel_tol=1e-9):  # one number, two ways
+        return (f"{_number(answer)} is not right: it is what you get if you {description}, "
+                f"and also if you {near[1][1]} (both give this number).")
     if len(near) > 1:  # two slips fit (1.397 rounds one and cuts another): name both
         return (f"{_number(answer)} is not right: it is what you get if you {description}, "
                 f"or, nearly, if you {near[1][1]}. To tell which, {more}.")

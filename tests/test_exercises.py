@@ -554,7 +554,10 @@ LIKELY_SLIPS = {
         "cube_rule": [
             ("cube_rule = lambda g, out, x: (g * 3 * x.data ** 2,)", "read x.data: 3x² from a plain"),
             ("cube_rule = lambda g, out, x: (g * 3 * number(x) ** 2,)", "read x.data: 3x² from a plain"),
-            ("cube_rule = lambda g, out, x: (g * 2 * number(x),)", "is not g · 3x² either"),
+            ("cube_rule = lambda g, out, x: (g * 2 * number(x),)", "as 2x; it is 3x²"),
+            ("cube_rule = lambda g, out, x: (g * x ** 3,)", "the function itself"),
+            ("cube_rule = lambda g, out, x: (g * 3 * x * number(x),)", "read x.data for part"),
+            ("cube_rule = lambda g, out, x: (0,)", "the same number whatever g and x"),
         ],
         "x_after_one_step": [
             ("x_after_one_step = 2 - (4 * 2 ** 3 - 3) / (12 * 2 ** 2)", "dropped the e^(-x) terms"),
@@ -762,3 +765,18 @@ def test_check_function_names_a_notebook_cell_plainly_when_tracing_fails(capsys,
 
     out = _printed(capsys, exercises.check_function, "cap", traced, lambda a: min(a, 2.0), [1.0])
     assert "tracing failed" in out and "<your cell>:2" in out and "ipykernel" not in out
+
+
+def test_check_names_two_slips_that_give_one_number_without_asking_for_digits(capsys):
+    """-ln(1 - 0.9) is the loss at p = 0.1: no number of digits tells the two slips apart."""
+    slips = {"used 1 - p": -math.log(1 - 0.9), "gave the loss at p = 0.1 here": -math.log(0.1)}
+    out = _printed(capsys, exercises.check, "loss at p = 0.9", -math.log(0.1), -math.log(0.9),
+                   slips=slips)
+    assert _status(out) == ["WRONG"] and "both give this number" in out
+    assert "significant digits" not in out
+
+
+def test_check_says_that_trailing_zeros_do_not_count(capsys):
+    out = _printed(capsys, exercises.check, "x", 1.400, 1.40034, rel_tol=1e-4)
+    assert _status(out) == ["CLOSE"] and "trailing zeros do not count" in out
+    assert "trailing" not in _printed(capsys, exercises.check, "x", 1.4001, 1.40034, rel_tol=1e-5)
