@@ -194,6 +194,9 @@ def _slip(answer: float, expected: float, rel_tol: float, log10: bool) -> str:
         return ""
     if _close(-answer, expected, rel_tol):
         return " The size is right but the sign is not."
+    if _close(answer, 2 * expected, rel_tol):
+        return (" It is exactly twice the answer: a factor 2 too many, or backward() run twice "
+                "(gradients add up until they are set back to 0)?")
     if log10 and _close(abs(answer) * LN10, abs(expected), 0.003):
         sign = "" if (answer < 0) == (expected < 0) else " (and check the sign)"
         return (" That is what a base-10 logarithm gives: use the natural logarithm, ln "
@@ -419,6 +422,11 @@ def _check_graph(node: Any, result: Any) -> None:
             isinstance(p, tuple) and len(p) == 2 and _is_number(getattr(p[0], "data", None))
             and _is_number(p[1]) for p in parents):
         raise _Built(f"{_PAIRS}; yours are {_shape(parents)}")
+    # a node of the learner's own kind (graphgrad's Values record their parents themselves)
+    if parents == () and result is not node and not isinstance(node, Value):
+        kind = type(node).__name__
+        raise _Built(f"the {kind} it returned has no parents: record where it came from, "
+                     f"{kind}(value, ((v, local derivative),)), so that backward() can reach v")
     if not _reaches(result, node):
         kind = type(node).__name__
         raise _Built(

@@ -326,7 +326,8 @@ def test_check_op_says_a_cut_graph_is_a_constant(capsys):
 
     leaf = _printed(capsys, exercises.check_op, "exp", lambda v: Node(math.exp(v.data)), Node,
                     math.exp, math.exp, [0.0])
-    assert "returned a constant" in leaf and "a new Node made from a number is a leaf" in leaf
+    # in the learner's own kind .data must be read: the slip is the missing parents
+    assert "has no parents" in leaf and ".data?" not in leaf
     right = _printed(capsys, exercises.check_op, "exp",
                      lambda v: Node(math.exp(v.data), ((v, math.exp(v.data)),)), Node,
                      math.exp, math.exp, [0.0, 1.0])
@@ -780,3 +781,10 @@ def test_check_says_that_trailing_zeros_do_not_count(capsys):
     out = _printed(capsys, exercises.check, "x", 1.400, 1.40034, rel_tol=1e-4)
     assert _status(out) == ["CLOSE"] and "trailing zeros do not count" in out
     assert "trailing" not in _printed(capsys, exercises.check, "x", 1.4001, 1.40034, rel_tol=1e-5)
+
+
+
+def test_check_asks_whether_backward_ran_twice_for_twice_the_answer(capsys):
+    out = _printed(capsys, exercises.check, "d out/d b", 2 * 0.915, 0.915)
+    assert _status(out) == ["WRONG"] and "exactly twice the answer" in out
+    assert "twice" not in _printed(capsys, exercises.check, "x", 3 * 0.915, 0.915)
