@@ -106,6 +106,7 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     if problem is not None:
         _wrong(name, problem, hint)
         return
+    answer = float(answer)  # a numpy number too: its repr is not its digits
     if _close(answer, expected, rel_tol):
         also = [k for k, v in known.items() if answer != expected
                 and _rounded(answer, v, cut=False) and not _close(v, expected, rel_tol)]
@@ -121,8 +122,9 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         _wrong(name, slip, hint)
     elif expected != 0 and (_close(answer, expected, rounding) and _rounded(answer, expected)
                             or _short_rounding(answer, expected)):
+        needed = max(4, round(-math.log10(rel_tol)) + 1)  # 4 for a tolerance of 0.1%
         print(f"{CLOSE}  {name}: {_number(answer)} is the answer rounded too much to tell: give "
-              f"4 significant digits (or type the expression).{_zeros(answer)}")
+              f"{needed} significant digits (or type the expression).{_zeros(answer, needed)}")
     elif expected != 0 and _close(answer, expected, rounding):
         _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
                f"answer but not the answer rounded: look for a small slip, such as a "
@@ -145,12 +147,11 @@ def _rounded(answer: float, expected: float, cut: bool = True) -> bool:
     return nearest or truncated
 
 
-def _zeros(answer: float) -> str:
-    """A note that Python drops trailing zeros, for an answer of fewer than 4 digits."""
-    if len(Decimal(repr(answer)).normalize().as_tuple().digits) >= 4:
+def _zeros(answer: float, needed: int) -> str:
+    """A note that Python drops trailing zeros, for an answer with fewer digits than needed."""
+    if len(Decimal(repr(answer)).normalize().as_tuple().digits) >= needed:
         return ""
-    return (f" (Python reads a typed 1.400 as 1.4, so trailing zeros do not count: "
-            f"{_number(answer)} is all the check sees.)")
+    return " (Trailing zeros do not count: Python drops them from a typed number.)"
 
 
 def _short_rounding(answer: float, expected: float) -> bool:

@@ -779,7 +779,8 @@ def test_check_names_two_slips_that_give_one_number_without_asking_for_digits(ca
 
 def test_check_says_that_trailing_zeros_do_not_count(capsys):
     out = _printed(capsys, exercises.check, "x", 1.400, 1.40034, rel_tol=1e-4)
-    assert _status(out) == ["CLOSE"] and "trailing zeros do not count" in out
+    assert _status(out) == ["CLOSE"] and "Trailing zeros do not count" in out
+    assert "give 5 significant digits" in out  # a tolerance of 0.01% asks for 5
     assert "trailing" not in _printed(capsys, exercises.check, "x", 1.4001, 1.40034, rel_tol=1e-5)
 
 
@@ -788,3 +789,12 @@ def test_check_asks_whether_backward_ran_twice_for_twice_the_answer(capsys):
     out = _printed(capsys, exercises.check, "d out/d b", 2 * 0.915, 0.915)
     assert _status(out) == ["WRONG"] and "exactly twice the answer" in out
     assert "twice" not in _printed(capsys, exercises.check, "x", 3 * 0.915, 0.915)
+
+
+def test_check_takes_numpy_numbers(capsys):
+    assert _status(_printed(capsys, exercises.check, "x", np.float64(-np.log(0.9)),
+                            -math.log(0.9))) == ["OK"]
+    assert _status(_printed(capsys, exercises.check, "x", np.float64(0.11),
+                            -math.log(0.9))) == ["CLOSE"]
+    assert _status(_printed(capsys, exercises.check, "x", np.float32(0.5),
+                            -math.log(0.9), slips={"s": 0.5})) == ["WRONG"]
