@@ -58,7 +58,11 @@ def _problem(answer: Any) -> str | None:
             kind = type(answer).__name__
             return (f"that is a {kind}, not a number; give its number instead: add `.data` "
                     f"(or `.grad` for its gradient)")
-        return f"expected a number, got {type(answer).__name__} {answer!r}"
+        if isinstance(answer, (list, tuple)):
+            return (f"that is a {type(answer).__name__} of {len(answer)} items, not a number: "
+                    f"did you mean len(...)?")
+        text = repr(answer)
+        return f"expected a number, got {type(answer).__name__} {text[:80]}{'…' * (len(text) > 80)}"
     if math.isnan(answer):
         return "that is nan (not a number)"
     return None
@@ -119,6 +123,9 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     rounding = max(rel_tol, ROUNDING)
     slip = _known_slip(answer, expected, known, rel_tol, rounding)
     if slip:
+        if _short_answer(answer) and _rounded(answer, expected, cut=False):  # 0.1: 1 - 0.9, or
+            slip += (" If you meant the answer rounded, give 4 significant digits (or type "  # -ln 0.9
+                     "the expression).")
         _wrong(name, slip, hint)
     elif expected != 0 and (_close(answer, expected, rounding) and _rounded(answer, expected)
                             or _short_rounding(answer, expected)):
@@ -128,7 +135,8 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
     elif expected != 0 and _close(answer, expected, rounding):
         _wrong(name, f"{_number(answer)} is not right. It is within {ROUNDING:.0%} of the "
                f"answer but not the answer rounded: look for a small slip, such as a "
-               f"similar number used in place of the right one.", hint)
+               f"similar number used in place of the right one, or a number rounded on the way "
+               f"(keep 4 digits of every number you work with, or type the expression).", hint)
     else:
         _wrong(name, f"{_number(answer)} is not right.{_slip(answer, expected, rounding, log10)}",
                hint)
@@ -151,7 +159,12 @@ def _zeros(answer: float, needed: int) -> str:
     """A note that Python drops trailing zeros, for an answer with fewer digits than needed."""
     if len(Decimal(repr(answer)).normalize().as_tuple().digits) >= needed:
         return ""
-    return " (Trailing zeros do not count: Python drops them from a typed number.)"
+    return " (If you typed trailing zeros: Python drops them, so they do not count.)"
+
+
+def _short_answer(answer: float) -> bool:
+    """Whether `answer` has fewer than 4 significant digits."""
+    return len(Decimal(repr(answer)).normalize().as_tuple().digits) < 4
 
 
 def _short_rounding(answer: float, expected: float) -> bool:
@@ -175,6 +188,8 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
     _, description, value = near[0]
     digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
     more = f"give {max(4, digits + 1)} significant digits (or type the expression)"
+    if len(near) > 1 and _close(answer, value, rel_tol) and not _close(answer, near[1][2], rel_tol):
+        near = near[:1]  # the answer is one slip's number exactly, the other's only nearly
     if len(near) > 1 and math.isclose(value, near[1][2], rel_tol=1e-9):  # one number, two ways
         return (f"{_number(answer)} is not right: it is what you get if you {description}, "
                 f"and also if you {near[1][1]} (both give this number).")
@@ -428,6 +443,10 @@ def _check_graph(node: Any, result: Any) -> None:
         kind = type(node).__name__
         raise _Built(f"the {kind} it returned has no parents: record where it came from, "
                      f"{kind}(value, ((v, local derivative),)), so that backward() can reach v")
+    if not _reaches(result, node) and not isinstance(node, Value):
+        kind = type(node).__name__
+        raise _Built(f"the {kind} it returned has no path back to the input v: record v itself "
+                     f"as the parent, not a new {kind} made from its number")
     if not _reaches(result, node):
         kind = type(node).__name__
         raise _Built(
@@ -535,3 +554,105 @@ def _sign_slip(points: list[float], got: list[float], expected: list[float],
     where = ", ".join(_number(x) for x, _, _ in wrong)
     right = ", ".join(_number(x) for x, y, e in zip(points, got, expected) if _close(y, e, rel_tol))
     return f"right at {var} = {right}; at {var} = {where} the size is right but the sign is not."
+
+
+# --- checking a derivative rule for x³ to second order (notebook 07) -------------------------
+
+CUBE_POINTS = (0.8, -1.3, 2.0)
+_CUBE_PROBES = (0.7, -1.3)  # where the rule is first run on plain numbers
+_CUBE_SLIPS: dict[str, Callable[[float], float]] = {  # wrong local derivatives of x³
+    "3x": lambda x: 3 * x, "x²": lambda x: x * x, "3·out = 3x³": lambda x: 3 * x ** 3,
+    "6x": lambda x: 6 * x, "-3x² (a sign slip)": lambda x: -3 * x * x, "2x": lambda x: 2 * x,
+    "x³, the function itself, not its derivative": lambda x: x ** 3,
+    "3·out²": lambda x: 3 * x ** 6}
+
+
+def check_cube_rule(rule: Any, install: Callable[[Any], Any], hint: str = "") -> bool:
+    """Check a learner's derivative rule for x³, `rule(g, out, x) -> (gradient for x,)`, the
+    way the engine uses it: on plain numbers (an ordinary backward pass), on Values (a
+    second derivative), then in the table (`install(rule)` puts it in a row) under
+    `check_grads(order=2)` at three points. Names the likely slips (g left out or added,
+    a wrong local derivative, x.data read for all or part of it); returns whether it
+    passed."""
+    name = "cube's rule under check_grads(order=2)"
+    if rule is Ellipsis or not callable(rule):
+        check_function(name, rule, abs, [0.0], hint=hint)  # says what is missing
+        return False
+    problem = _cube_on_numbers(rule) or _cube_on_values(rule)
+    if problem is None:
+        problem = _cube_in_the_table(install(rule))
+    if problem:
+        _wrong(name, problem, hint)
+        return False
+    print(f"{OK}  {name} passes at x = {', '.join(_number(x) for x in CUBE_POINTS)}")
+    return True
+
+
+def _cube_on_numbers(rule: Callable[..., Any]) -> str | None:
+    """What is wrong with the rule's number, run with g = 1 and 2 on plain numbers, or None
+    (also when it fails: check_grads says why)."""
+    try:
+        ones = [float(rule(1.0, x ** 3, x)[0]) for x in _CUBE_PROBES]
+        twos = [float(rule(2.0, x ** 3, x)[0]) for x in _CUBE_PROBES]
+    except Exception:
+        return None
+    probes = list(zip(_CUBE_PROBES, ones, twos))
+    if all(math.isclose(one, 3 * x * x) and math.isclose(two, 6 * x * x)
+           for x, one, two in probes):
+        return None
+    if all(math.isclose(one, two) for _, one, two in probes):  # g makes no difference
+        if math.isclose(ones[0], ones[1]):
+            return ("it returns the same number whatever g and x: the rule is g times the "
+                    "local derivative of x³, which changes with x.")
+        return ("it leaves out g: the rule must multiply the local derivative by the gradient "
+                "g arriving at the output (the chain rule).")
+    for slip, slope in _CUBE_SLIPS.items():
+        if all(math.isclose(one, slope(x)) for x, one, _ in probes):
+            return (f"that is what you get if you wrote the local derivative of x³ as {slip}; "
+                    f"it is 3x².")
+    if all(math.isclose(one, 1 + 3 * x * x) and math.isclose(two, 2 + 3 * x * x)
+           for x, one, two in probes):
+        return "it adds g to the local derivative: the chain rule multiplies them, g * 3x²."
+    x = _CUBE_PROBES[0]
+    return (f"with g = 1 at x = {x} it gives {_number(ones[0])}; it should give g · 3x² = "
+            f"{_number(3 * x * x)}.")
+
+
+def _cube_on_values(rule: Callable[..., Any]) -> str | None:
+    """What is wrong when the rule runs on Values, as for a second derivative: a gradient cut
+    from the graph (x.data read) in whole or in part; None if it depends on x rightly."""
+    for x in CUBE_POINTS:
+        g, xv = Value(1.5), Value(x)
+        try:
+            result = rule(g, xv ** 3, xv)
+            (dx,) = result
+        except Exception:
+            return None  # check_grads says what went wrong
+        if isinstance(dx, Value) and _reaches(dx, xv):
+            dx.backward()  # its slope in x must be g · 6x
+            if not math.isclose(xv.grad, 1.5 * 6 * x, rel_tol=1e-9):
+                return ("it reads x.data for part of it: the number is right, but that part is "
+                        "cut from the graph, so the second derivative is wrong.")
+            continue
+        number = dx.data if isinstance(dx, Value) else dx
+        if not _is_number(number):
+            return None
+        if math.isclose(number, 1.5 * 3 * x * x, rel_tol=1e-9):
+            return ("it reads x.data: 3x² from a plain number is right to first order, but it is "
+                    "cut from the graph, so it is wrong at order 2 (and an ordinary backward "
+                    "pass, which gives the rule floats, finds no .data at all).")
+        return ("it reads x.data (a plain number, cut from the graph: wrong at order 2), and "
+                "the number is not g · 3x² either.")
+    return None
+
+
+def _cube_in_the_table(row: Callable[..., Any]) -> str | None:
+    """check_grads(order=2) on the row at each point: its table when it fails, else None."""
+    from autograd.testing import check_grads  # (hypothesis is needed by notebook 07 only)
+
+    for x in CUBE_POINTS:
+        try:
+            check_grads(row, [x], order=2)
+        except Exception as exc:  # a GradcheckError with its table, or the rule's own error
+            return f"check_grads at x = {_number(x)} found:\n{exc}"
+    return None
