@@ -315,8 +315,8 @@ def _neuron_output(name: str, my_neuron: Callable[..., Any], weights: list[float
         "added b once for every input, not once": lambda t, b: sum(t) + len(t) * b,
         "added b at the start and again with every input, not once":
             lambda t, b: sum(t) + (len(t) + 1) * b,
-        "let only the last pair (wi, xi) reach z: did the loop overwrite z (z = b + wi * xi, "
-        "not z = z + wi * xi), or skip the first pair?": lambda t, b: t[-1] + b,
+        "let only the last pair (wi, xi) reach z: an overwritten z (z = b + wi * xi instead "
+        "of z = z + wi * xi), or a skipped first pair": lambda t, b: t[-1] + b,
         "used only the first two pairs (wi, xi): the neuron must take any number of inputs":
             lambda t, b: t[0] + t[1] + b}
     slips = {k: _neuron_by_hand(weights, bias, x, z) for k, z in sums.items()}
@@ -397,6 +397,10 @@ def check_op(
         node = make(x)
         result = op(node)
         _check_graph(node, result)
+        if _is_number(getattr(result, "grad", 0)) and result.grad != 0:
+            kind = type(node).__name__
+            raise _Built(f"the {kind} it returned already has a gradient, {_number(result.grad)}: "
+                         f"a new node starts with grad 0 (backward() sets the output's)")
         try:
             result.backward()
         except (TypeError, ValueError) as exc:
@@ -542,6 +546,9 @@ def _disagreement(first: tuple[float, float], points: list[float], got: list[flo
     if len(points) > 1 and all(_close(y, got[0], 1e-12) for y in got) and not all(
             _close(e, expected[0], rel_tol) for e in expected):
         return constant.format(constant=CONSTANT, value=_number(got[0]), var=var)
+    if all(_close(y, e, 1e-3) for y, e in zip(got, expected)):
+        return (f"nearly right at every {var} (within 0.1%), but not exactly: a number rounded "
+                f"inside, such as 2.718 for e? (math.exp(x) is e^x to full precision.)")
     x, y = first
     return f"at {var} = {_number(x)} it gives {_number(y)}, which is not right."
 

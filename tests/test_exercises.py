@@ -857,3 +857,26 @@ def test_check_takes_a_short_typed_number_only_as_the_answer_rounded_or_cut(caps
                                                                            verdict):
     out = _printed(capsys, exercises.check, "loss at p = 0.01", answer, -math.log(0.01))
     assert _status(out) == [verdict]
+
+
+def test_check_op_tells_a_rounded_constant_and_a_gradient_set_by_hand(capsys):
+    class Node:
+        def __init__(self, data, parents=()):
+            self.data, self.parents, self.grad = data, parents, 0.0
+
+        def backward(self):
+            self.grad = 1.0
+            for parent, local in self.parents:
+                parent.grad += local * self.grad
+
+    rounded = lambda v: Node(2.71828 ** v.data, ((v, 2.71828 ** v.data),))
+    out = _printed(capsys, exercises.check_op, "exp", rounded, Node, math.exp, math.exp, [0.0, 2.0])
+    assert "nearly right at every x" in out and "math.exp" in out
+
+    def preset(v):
+        out = Node(math.exp(v.data), ((v, math.exp(v.data)),))
+        out.grad = 1.0
+        return out
+
+    out = _printed(capsys, exercises.check_op, "exp", preset, Node, math.exp, math.exp, [0.0, 2.0])
+    assert _status(out) == ["OK", "WRONG"] and "already has a gradient" in out
