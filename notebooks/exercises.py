@@ -387,6 +387,10 @@ def check_op(
     def value(x: float) -> Any:
         node = make(x)
         result = op(node)
+        if result is node:
+            kind = type(node).__name__
+            raise _Built(f"it returned its input itself (changed in place): return a new {kind} "
+                         f"that records the input as its parent")
         if not _is_number(getattr(result, "data", None)):  # a float, say: backward cannot reach x
             kind = type(node).__name__
             raise _Explained(f"it returned {_described(result)}, not a {kind}: return a new {kind} "
@@ -442,6 +446,10 @@ def _check_graph(node: Any, result: Any) -> None:
     if not isinstance(parents, tuple):
         return  # a kind of node we cannot look inside: backward() will tell
     # graphgrad's parents are Values; a notebook's own Scalar keeps (parent, local) pairs
+    if any(isinstance(p, tuple) and len(p) == 2 and _is_number(getattr(p[0], "data", None))
+           and _is_number(getattr(p[1], "data", None)) for p in parents):
+        raise _Built("the local derivative in a pair must be a plain number, not a node: use "
+                     "its number, with .data")
     if any(isinstance(p, tuple) or _is_number(p) for p in parents) and not all(
             isinstance(p, tuple) and len(p) == 2 and _is_number(getattr(p[0], "data", None))
             and _is_number(p[1]) for p in parents):

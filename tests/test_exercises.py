@@ -880,3 +880,24 @@ def test_check_op_tells_a_rounded_constant_and_a_gradient_set_by_hand(capsys):
 
     out = _printed(capsys, exercises.check_op, "exp", preset, Node, math.exp, math.exp, [0.0, 2.0])
     assert _status(out) == ["OK", "WRONG"] and "already has a gradient" in out
+
+
+def test_check_op_tells_an_input_changed_in_place_and_a_node_as_local_derivative(capsys):
+    class Node:
+        def __init__(self, data, parents=()):
+            self.data, self.parents, self.grad = data, parents, 0.0
+
+        def backward(self):
+            self.grad = 1.0
+            for parent, local in self.parents:
+                parent.grad += local * self.grad
+
+    def in_place(v):
+        v.data = math.exp(v.data)
+        return v
+
+    out = _printed(capsys, exercises.check_op, "exp", in_place, Node, math.exp, math.exp, [0.0])
+    assert "returned its input itself" in out
+    as_node = lambda v: Node(math.exp(v.data), ((v, v),))
+    out = _printed(capsys, exercises.check_op, "exp", as_node, Node, math.exp, math.exp, [0.0])
+    assert "must be a plain number, not a node" in out and "mind the comma" not in out
