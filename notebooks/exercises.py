@@ -114,7 +114,7 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
         _wrong(name, problem, hint)
         return
     answer = float(answer)  # a numpy number too: its repr is not its digits
-    digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
+    digits = _digits(answer)
     # a short typed number must be the answer rounded or cut (4.606 is not 4.60517); a long
     # computed one may carry rounding from the way, within rel_tol
     if _close(answer, expected, rel_tol) and (digits >= 6 or _rounded(answer, expected)
@@ -147,6 +147,11 @@ def check(name: str, answer: Any, expected: float, hint: str = "", rel_tol: floa
                hint)
 
 
+def _digits(x: float) -> int:
+    """How many significant digits the shortest form of `x` has (0.0150 has 2: 0.015)."""
+    return len(Decimal(repr(x)).normalize().as_tuple().digits)
+
+
 def _rounded(answer: float, expected: float, cut: bool = True) -> bool:
     """Whether `answer` could be `expected` written with the digits `answer` has: rounded to
     the nearest (within half a unit of its last digit: 0.083 for 0.08267), or, if `cut`,
@@ -162,7 +167,7 @@ def _rounded(answer: float, expected: float, cut: bool = True) -> bool:
 
 def _zeros(answer: float, needed: int) -> str:
     """A note that Python drops trailing zeros, for an answer with fewer digits than needed."""
-    if len(Decimal(repr(answer)).normalize().as_tuple().digits) >= needed:
+    if _digits(answer) >= needed:
         return ""
     return " (If you typed trailing zeros: Python drops them, so they do not count.)"
 
@@ -170,7 +175,7 @@ def _zeros(answer: float, needed: int) -> str:
 def _short_rounding(answer: float, expected: float) -> bool:
     """Whether `answer` is `expected` rounded to the nearest with two or three significant
     digits (0.11 for 0.10536): more than 2% off, but a rounding, not a slip."""
-    digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
+    digits = _digits(answer)
     return digits in (2, 3) and _rounded(answer, expected, cut=False)
 
 
@@ -186,7 +191,7 @@ def _known_slip(answer: float, expected: float, slips: dict[str, float], rel_tol
         return ""
     near.sort()
     _, description, value = near[0]
-    digits = len(Decimal(repr(answer)).normalize().as_tuple().digits)
+    digits = _digits(answer)
     more = f"give {max(4, digits + 1)} significant digits (or type the expression)"
     if len(near) > 1 and _close(answer, value, rel_tol) and not _close(answer, near[1][2], rel_tol):
         near = near[:1]  # the answer is one slip's number exactly, the other's only nearly

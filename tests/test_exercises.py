@@ -116,6 +116,20 @@ class Scalar:
         self.data, self.grad = data, 0.0
 
 
+class PairNode(Scalar):
+    """Notebook 00's Scalar in full: parents are (parent, local derivative) pairs, and
+    backward() passes the gradient one level down, as the learner's own one does."""
+
+    def __init__(self, data, parents=()):
+        super().__init__(data)
+        self.parents = parents
+
+    def backward(self):
+        self.grad = 1.0
+        for parent, local in self.parents:
+            parent.grad += local * self.grad
+
+
 class Labelled:
     """Something with a `.data` that is not a number: no `.data` advice for it."""
 
@@ -314,22 +328,12 @@ def test_check_op_says_a_cut_graph_is_a_constant(capsys):
         assert "your function returned a constant: did it read .data?" in out
         assert "no path back to the input" in out
 
-    class Node(Scalar):  # notebook 00's Scalar: parents are (parent, local derivative) pairs
-        def __init__(self, data, parents=()):
-            super().__init__(data)
-            self.parents = parents
-
-        def backward(self):
-            self.grad = 1.0
-            for parent, local in self.parents:
-                parent.grad += local
-
-    leaf = _printed(capsys, exercises.check_op, "exp", lambda v: Node(math.exp(v.data)), Node,
+    leaf = _printed(capsys, exercises.check_op, "exp", lambda v: PairNode(math.exp(v.data)), PairNode,
                     math.exp, math.exp, [0.0])
     # in the learner's own kind .data must be read: the slip is the missing parents
     assert "has no parents" in leaf and ".data?" not in leaf
     right = _printed(capsys, exercises.check_op, "exp",
-                     lambda v: Node(math.exp(v.data), ((v, math.exp(v.data)),)), Node,
+                     lambda v: PairNode(math.exp(v.data), ((v, math.exp(v.data)),)), PairNode,
                      math.exp, math.exp, [0.0, 1.0])
     assert _status(right) == ["OK", "OK"]
 
@@ -341,18 +345,8 @@ def test_check_op_says_a_cut_graph_is_a_constant(capsys):
     lambda v, d: (v,),              # no local derivative: the learner's backward cannot unpack
 ])
 def test_check_op_explains_the_parent_pairs(capsys, parents):
-    class Node(Scalar):
-        def __init__(self, data, parents=()):
-            super().__init__(data)
-            self.parents = parents
-
-        def backward(self):
-            self.grad = 1.0
-            for parent, local in self.parents:
-                parent.grad += local
-
-    op = lambda v: Node(math.exp(v.data), parents(v, math.exp(v.data)))
-    out = _printed(capsys, exercises.check_op, "exp", op, Node, math.exp, math.exp, [0.0],
+    op = lambda v: PairNode(math.exp(v.data), parents(v, math.exp(v.data)))
+    out = _printed(capsys, exercises.check_op, "exp", op, PairNode, math.exp, math.exp, [0.0],
                    hint="like tanh")
     assert _status(out) == ["OK", "WRONG"] and "Hint: like tanh" in out
     assert "parents must be a tuple of (parent, local derivative) pairs" in out
@@ -609,17 +603,8 @@ def test_checks_name_the_likely_slips(stem):
 def test_check_op_says_a_fixed_local_derivative_is_fixed(capsys):
     """exp written with the + rule's local derivative 1: the value is right and the graph
     reaches the input, so the slip is the fixed number, not a read of .data."""
-    class Node:
-        def __init__(self, data, parents=()):
-            self.data, self.parents, self.grad = data, parents, 0.0
-
-        def backward(self):
-            self.grad = 1.0
-            for parent, local in self.parents:
-                parent.grad += local * self.grad
-
-    out = _printed(capsys, exercises.check_op, "exp", lambda v: Node(math.exp(v.data), ((v, 1.0),)),
-                   Node, math.exp, math.exp, [0.0, 1.0])
+    out = _printed(capsys, exercises.check_op, "exp", lambda v: PairNode(math.exp(v.data), ((v, 1.0),)),
+                   PairNode, math.exp, math.exp, [0.0, 1.0])
     assert _status(out) == ["OK", "WRONG"]
     assert "your local derivative is a fixed number" in out and ".data?" not in out
 
@@ -813,15 +798,8 @@ def test_check_names_the_slip_an_answer_is_exactly_over_one_it_nearly_is(capsys)
 
 
 def test_check_op_says_a_new_node_of_the_learners_kind_as_parent_cuts_the_path(capsys):
-    class Node:
-        def __init__(self, data, parents=()):
-            self.data, self.parents, self.grad = data, parents, 0.0
-
-        def backward(self):
-            self.grad = 1.0
-
-    made = lambda v: Node(math.exp(v.data), ((Node(v.data), math.exp(v.data)),))
-    out = _printed(capsys, exercises.check_op, "exp", made, Node, math.exp, math.exp, [0.0, 1.0])
+    made = lambda v: PairNode(math.exp(v.data), ((PairNode(v.data), math.exp(v.data)),))
+    out = _printed(capsys, exercises.check_op, "exp", made, PairNode, math.exp, math.exp, [0.0, 1.0])
     assert "no path back to the input v" in out and ".data?" not in out
 
 
@@ -860,44 +838,26 @@ def test_check_takes_a_short_typed_number_only_as_the_answer_rounded_or_cut(caps
 
 
 def test_check_op_tells_a_rounded_constant_and_a_gradient_set_by_hand(capsys):
-    class Node:
-        def __init__(self, data, parents=()):
-            self.data, self.parents, self.grad = data, parents, 0.0
-
-        def backward(self):
-            self.grad = 1.0
-            for parent, local in self.parents:
-                parent.grad += local * self.grad
-
-    rounded = lambda v: Node(2.71828 ** v.data, ((v, 2.71828 ** v.data),))
-    out = _printed(capsys, exercises.check_op, "exp", rounded, Node, math.exp, math.exp, [0.0, 2.0])
+    rounded = lambda v: PairNode(2.71828 ** v.data, ((v, 2.71828 ** v.data),))
+    out = _printed(capsys, exercises.check_op, "exp", rounded, PairNode, math.exp, math.exp, [0.0, 2.0])
     assert "nearly right at every x" in out and "math.exp" in out
 
     def preset(v):
-        out = Node(math.exp(v.data), ((v, math.exp(v.data)),))
+        out = PairNode(math.exp(v.data), ((v, math.exp(v.data)),))
         out.grad = 1.0
         return out
 
-    out = _printed(capsys, exercises.check_op, "exp", preset, Node, math.exp, math.exp, [0.0, 2.0])
+    out = _printed(capsys, exercises.check_op, "exp", preset, PairNode, math.exp, math.exp, [0.0, 2.0])
     assert _status(out) == ["OK", "WRONG"] and "already has a gradient" in out
 
 
 def test_check_op_tells_an_input_changed_in_place_and_a_node_as_local_derivative(capsys):
-    class Node:
-        def __init__(self, data, parents=()):
-            self.data, self.parents, self.grad = data, parents, 0.0
-
-        def backward(self):
-            self.grad = 1.0
-            for parent, local in self.parents:
-                parent.grad += local * self.grad
-
     def in_place(v):
         v.data = math.exp(v.data)
         return v
 
-    out = _printed(capsys, exercises.check_op, "exp", in_place, Node, math.exp, math.exp, [0.0])
+    out = _printed(capsys, exercises.check_op, "exp", in_place, PairNode, math.exp, math.exp, [0.0])
     assert "returned its input itself" in out
-    as_node = lambda v: Node(math.exp(v.data), ((v, v),))
-    out = _printed(capsys, exercises.check_op, "exp", as_node, Node, math.exp, math.exp, [0.0])
+    as_node = lambda v: PairNode(math.exp(v.data), ((v, v),))
+    out = _printed(capsys, exercises.check_op, "exp", as_node, PairNode, math.exp, math.exp, [0.0])
     assert "must be a plain number, not a node" in out and "mind the comma" not in out

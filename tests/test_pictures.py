@@ -77,7 +77,8 @@ def test_a_step_fades_the_neighbours_in_its_corner(monkeypatch):
     assert 0 < _dark(corner) < _dark(plain) - 300  # the neighbour's text is no longer dark
 
 
-def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
+def _small_graph():
+    """tanh(a·b + a) drawn: the graph, its Graphviz layout, and node names by label."""
     a, b = Value(1.0, label="a"), Value(2.0, label="b")
     c = a * b
     c.label = "c"
@@ -85,6 +86,11 @@ def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
     layout = json.loads(graph.pipe(format="json"))
     names = {o["label"].split("|")[0].strip(" {"): o["name"] for o in layout["objects"]
              if "|" in o.get("label", "")}
+    return graph, layout, names
+
+
+def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
+    graph, layout, names = _small_graph()
     keep = {names["a"], names["b"]}
     faded = pictures._faded(graph, keep)
     again = json.loads(faded.pipe(format="json"))
@@ -97,13 +103,7 @@ def test_faded_greys_all_but_the_kept_nodes_and_keeps_the_layout():
 
 
 def test_a_neighbour_cut_in_half_is_left_out_without_moving_anything():
-    a, b = Value(1.0, label="a"), Value(2.0, label="b")
-    c = a * b
-    c.label = "c"
-    graph = draw_dot((c + a).tanh())
-    layout = json.loads(graph.pipe(format="json"))
-    names = {o["label"].split("|")[0].strip(" {"): o["name"] for o in layout["objects"]
-             if "|" in o.get("label", "")}
+    graph, layout, names = _small_graph()
     hidden = pictures._faded(graph, {names["a"]}, hidden={names["c"]})
     again = json.loads(hidden.pipe(format="json"))
     assert [o.get("pos") for o in again["objects"]] == [o.get("pos") for o in layout["objects"]]
